@@ -1,0 +1,50 @@
+# `make demo` and `make test` are the quick start; both run the idempotent scripts/setup.sh first.
+.DEFAULT_GOAL := help
+VENV := .venv/bin
+MANAGE := $(VENV)/python manage.py
+BIND ?= 127.0.0.1:8000
+
+.PHONY: help setup demo test lint format bench bench-pos bench-merchant bench-settlement messages
+
+help:
+	@echo "make demo   set everything up, load the demo data and serve http://$(BIND)"
+	@echo "make test   set everything up and run the whole suite"
+	@echo "make lint   ruff check and format check"
+	@echo "make bench  ledger micro-benchmark"
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@$(MANAGE) collectstatic -v 0 --no-input
+	@$(MANAGE) seed_demo --json demo-logins.json
+	@bash scripts/serve.sh $(BIND)
+
+test:
+	@WITH_BROWSER=1 bash scripts/setup.sh
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/pytest
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+format:
+	$(VENV)/ruff check --fix .
+	$(VENV)/ruff format .
+
+bench: setup
+	$(VENV)/python scripts/bench_ledger.py
+
+messages:
+	$(MANAGE) makemessages -l ja --ignore=.venv --ignore=static/vendor
+
+bench-pos: setup
+	$(VENV)/python scripts/bench_pos_api.py
+
+bench-merchant: setup
+	$(VENV)/python scripts/bench_merchant_admin.py
+
+bench-settlement: setup
+	$(VENV)/python scripts/bench_settlement.py

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("merchant/settlement/", include("settlement.urls")),
+    path("merchant/", include("merchants.urls")),
+    path("", include("payments.urls")),
+]

@@ -1,0 +1,144 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from merchants.models import AuditLog, Company, Store, Terminal, User
+
+
+class StoreInline(admin.TabularInline):
+    model = Store
+    fields = ["code", "name", "programme", "passcode", "is_small_local", "is_active"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "phone", "email"]
+    search_fields = ["code", "name", "name_kana"]
+    inlines = [StoreInline]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["code", "name", "name_kana", "postal_code", "address", "phone", "email"]},
+        ),
+        (
+            _("Bank account for payouts"),
+            {
+                "fields": [
+                    "bank_code",
+                    "bank_name_kana",
+                    "branch_code",
+                    "branch_name_kana",
+                    "account_type",
+                    "account_number",
+                    "account_holder_kana",
+                ]
+            },
+        ),
+    ]
+
+
+class TerminalInline(admin.TabularInline):
+    model = Terminal
+    fields = ["terminal_id", "name", "kind", "setup_password", "external_id", "is_active"]
+    extra = 0
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "company",
+        "programme",
+        "passcode",
+        "is_small_local",
+        "is_active",
+    ]
+    list_filter = ["programme", "is_small_local", "is_active"]
+    search_fields = ["code", "name", "company__name"]
+    list_select_related = ["company", "programme"]
+    autocomplete_fields = ["company"]
+    inlines = [TerminalInline]
+
+
+@admin.register(Terminal)
+class TerminalAdmin(admin.ModelAdmin):
+    list_display = ["terminal_id", "name", "kind", "store", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["terminal_id", "name", "store__name", "store__code", "external_id"]
+    list_select_related = ["store"]
+    autocomplete_fields = ["store"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = [
+        "username",
+        "name",
+        "email",
+        "role",
+        "company",
+        "store",
+        "is_staff",
+        "is_active",
+    ]
+    list_filter = ["role", "is_staff", "is_active"]
+    search_fields = ["username", "name", "email"]
+    list_select_related = ["company", "store"]
+    autocomplete_fields = ["company", "store"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("Personal info"), {"fields": ["name", "email"]}),
+        (_("Merchant role"), {"fields": ["role", "company", "store", "must_change_password"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": [
+                    "username",
+                    "name",
+                    "email",
+                    "role",
+                    "company",
+                    "store",
+                    "password1",
+                    "password2",
+                ],
+            },
+        ),
+    ]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "action",
+        "actor",
+        "actor_label",
+        "company",
+        "object_type",
+        "object_id",
+    ]
+    list_filter = ["action"]
+    search_fields = ["action", "actor_label", "object_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["actor", "company"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

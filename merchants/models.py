@@ -1,0 +1,229 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinLengthValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+digits = RegexValidator(r"^\d+$", _("Enter digits only."))
+half_width_kana = RegexValidator(
+    r"^[ｦ-ﾟA-Z0-9 ()\-.,/]+$",
+    _("Enter half-width katakana, upper-case letters, digits and spaces only."),
+)
+
+
+class Company(models.Model):
+    """A merchant (加盟店/企業): owns stores and receives the payouts."""
+
+    class AccountType(models.TextChoices):
+        ORDINARY = "1", _("Ordinary (普通)")
+        CURRENT = "2", _("Current (当座)")
+
+    code = models.CharField(_("company code"), max_length=20, unique=True)
+    name = models.CharField(_("company name"), max_length=100)
+    name_kana = models.CharField(_("company name (kana)"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    bank_code = models.CharField(
+        _("bank code"), max_length=4, blank=True, validators=[digits, MinLengthValidator(4)]
+    )
+    bank_name_kana = models.CharField(
+        _("bank name (kana)"), max_length=15, blank=True, validators=[half_width_kana]
+    )
+    branch_code = models.CharField(
+        _("branch code"), max_length=3, blank=True, validators=[digits, MinLengthValidator(3)]
+    )
+    branch_name_kana = models.CharField(
+        _("branch name (kana)"), max_length=15, blank=True, validators=[half_width_kana]
+    )
+    account_type = models.CharField(
+        _("account type"), max_length=1, choices=AccountType, default=AccountType.ORDINARY
+    )
+    account_number = models.CharField(
+        _("account number"), max_length=7, blank=True, validators=[digits, MinLengthValidator(7)]
+    )
+    account_holder_kana = models.CharField(
+        _("account holder (kana)"), max_length=30, blank=True, validators=[half_width_kana]
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+def new_passcode() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+class Store(models.Model):
+    """A shop (店舗) taking part in one programme; its passcode is printed on the QR sheet."""
+
+    company = models.ForeignKey(
+        Company, models.PROTECT, related_name="stores", verbose_name=_("company")
+    )
+    programme = models.ForeignKey(
+        "wallets.Programme", models.PROTECT, related_name="stores", verbose_name=_("programme")
+    )
+    code = models.CharField(_("store code"), max_length=30, unique=True)
+    name = models.CharField(_("store name"), max_length=100)
+    passcode = models.CharField(
+        _("passcode"),
+        max_length=6,
+        default=new_passcode,
+        validators=[digits, MinLengthValidator(6)],
+        help_text=_("Six digits printed on the QR sheet, unique in the programme."),
+    )
+    is_small_local = models.BooleanField(
+        _("small/local store"),
+        default=False,
+        help_text=_("Small and local stores also accept value types reserved for them (専用券)."),
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "passcode"], name="store_passcode_unique_in_programme"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(passcode__regex=r"^[0-9]{6}$"), name="store_passcode_six_digits"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+def new_terminal_id() -> str:
+    return f"{secrets.randbelow(10**12):012d}"
+
+
+def new_terminal_password() -> str:
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+class Terminal(models.Model):
+    """A device that takes payments for a store (端末): a QR sheet, the store app or a POS."""
+
+    class Kind(models.TextChoices):
+        QR_SHEET = "qr_sheet", _("QR sheet")
+        STORE_APP = "store_app", _("Store app")
+        POS = "pos", _("POS integration")
+
+    store = models.ForeignKey(
+        Store, models.PROTECT, related_name="terminals", verbose_name=_("store")
+    )
+    terminal_id = models.CharField(
+        _("terminal ID"), max_length=12, unique=True, default=new_terminal_id
+    )
+    name = models.CharField(_("terminal name"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.STORE_APP)
+    # Shown to the merchant for the app's one-time set-up, as in manual 004; it only pairs a
+    # device with a store, every payment still needs a staff sign-in.
+    setup_password = models.CharField(
+        _("terminal password"), max_length=16, default=new_terminal_password
+    )
+    external_id = models.CharField(_("external terminal ID"), max_length=40, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("terminal")
+        verbose_name_plural = _("terminals")
+        ordering = ["terminal_id"]
+
+    def __str__(self):
+        return self.name or self.terminal_id
+
+
+class User(AbstractUser):
+    """A person who signs in with a login ID: merchant users by role, city staff by is_staff."""
+
+    class Role(models.TextChoices):
+        COMPANY_ADMIN = "company_admin", _("Company admin")
+        STORE_MANAGER = "store_manager", _("Store manager")
+        STORE_STAFF = "store_staff", _("Store staff")
+
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role, blank=True)
+    company = models.ForeignKey(
+        Company,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name=_("company"),
+    )
+    store = models.ForeignKey(
+        Store,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name=_("store"),
+    )
+    must_change_password = models.BooleanField(_("must change password"), default=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role="")
+                    | models.Q(role="company_admin", company__isnull=False, store__isnull=True)
+                    | models.Q(
+                        role__in=["store_manager", "store_staff"],
+                        company__isnull=False,
+                        store__isnull=False,
+                    )
+                ),
+                name="user_role_has_scope",
+            )
+        ]
+
+    def __str__(self):
+        return self.name or self.username
+
+    @property
+    def is_merchant(self) -> bool:
+        return bool(self.role)
+
+
+class AuditLog(models.Model):
+    """Who did what, when and why: one row per state change (pretix's log_action)."""
+
+    created_at = models.DateTimeField(_("date and time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name=_("by")
+    )
+    actor_label = models.CharField(_("actor"), max_length=100, blank=True)
+    action = models.CharField(_("action"), max_length=100, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=50, blank=True)
+    object_id = models.CharField(_("object ID"), max_length=50, blank=True)
+    company = models.ForeignKey(
+        Company, models.SET_NULL, null=True, blank=True, verbose_name=_("company")
+    )
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.action} {self.object_type}:{self.object_id}"

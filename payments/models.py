@@ -1,0 +1,140 @@
+import secrets
+import string
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+PAYMENT_NUMBER_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_payment_number() -> str:
+    """16 random letters and digits, as in the manuals (e.g. sVCsZr5zWJFV8H5I)."""
+    return "".join(secrets.choice(PAYMENT_NUMBER_ALPHABET) for _ in range(16))
+
+
+class Payment(models.Model):
+    """A resident paying a store (決済). Money moves only through its journal entries."""
+
+    class Mode(models.TextChoices):
+        MPM = "mpm", _("Store QR (MPM)")
+        CPM = "cpm", _("Resident QR (CPM)")
+        POS = "pos", _("POS integration")
+
+    class Status(models.TextChoices):
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    number = models.CharField(
+        _("payment number"), max_length=16, unique=True, default=new_payment_number
+    )
+    programme = models.ForeignKey(
+        "wallets.Programme", models.PROTECT, related_name="payments", verbose_name=_("programme")
+    )
+    wallet = models.ForeignKey(
+        "wallets.Wallet", models.PROTECT, related_name="payments", verbose_name=_("wallet")
+    )
+    # company is the store's, copied so that every merchant query filters on one indexed column.
+    company = models.ForeignKey(
+        "merchants.Company", models.PROTECT, related_name="payments", verbose_name=_("company")
+    )
+    store = models.ForeignKey(
+        "merchants.Store", models.PROTECT, related_name="payments", verbose_name=_("store")
+    )
+    terminal = models.ForeignKey(
+        "merchants.Terminal",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("terminal"),
+    )
+    amount = models.BigIntegerField(_("amount (yen)"))
+    mode = models.CharField(_("payment mode"), max_length=10, choices=Mode)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.COMPLETED)
+    created_at = models.DateTimeField(_("date and time"), db_index=True)
+    entry = models.OneToOneField(
+        "wallets.JournalEntry",
+        models.PROTECT,
+        related_name="payment",
+        verbose_name=_("journal entry"),
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancel_memo = models.CharField(_("cancel memo"), max_length=200, blank=True)
+    cancel_entry = models.OneToOneField(
+        "wallets.JournalEntry",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cancelled_payment",
+        verbose_name=_("cancel journal entry"),
+    )
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["company", "-created_at"], name="payment_company_time"),
+            models.Index(fields=["store", "-created_at"], name="payment_store_time"),
+            models.Index(fields=["wallet", "-created_at"], name="payment_wallet_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        status="completed", cancelled_at__isnull=True, cancel_entry__isnull=True
+                    )
+                    | models.Q(
+                        status="cancelled", cancelled_at__isnull=False, cancel_entry__isnull=False
+                    )
+                ),
+                name="payment_status_matches_cancel",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    def cancel_deadline(self):
+        return self.created_at + self.programme.cancel_window
+
+
+class PaymentSplit(models.Model):
+    """How much of a payment each value type paid (most restricted first, soonest expiring)."""
+
+    payment = models.ForeignKey(
+        Payment, models.CASCADE, related_name="splits", verbose_name=_("payment")
+    )
+    value_type = models.ForeignKey(
+        "wallets.ValueType", models.PROTECT, related_name="+", verbose_name=_("value type")
+    )
+    amount = models.BigIntegerField(_("amount (yen)"))
+
+    class Meta:
+        verbose_name = _("value type breakdown")
+        verbose_name_plural = _("value type breakdown")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="split_amount_positive"),
+            models.UniqueConstraint(fields=["payment", "value_type"], name="split_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.value_type}: {self.amount:,}"

@@ -1,0 +1,72 @@
+"""Plain factory functions: each builds one valid object, overrides by keyword."""
+
+import itertools
+from datetime import timedelta
+
+from django.utils import timezone
+
+from merchants.models import Company, Store, Terminal, User
+from wallets import ledger
+from wallets.models import Programme, Resident, ValueType, Wallet
+
+_seq = itertools.count(1)
+
+
+def programme(**kw) -> Programme:
+    n = next(_seq)
+    today = timezone.localdate()
+    defaults = dict(
+        code=f"prog{n}",
+        name=f"プレミアム商品券{n}",
+        issuer="テスト市",
+        starts_on=today - timedelta(days=30),
+        ends_on=today + timedelta(days=60),
+        cancel_window=timedelta(hours=24),
+    )
+    return Programme.objects.create(**(defaults | kw))
+
+
+def value_type(programme, **kw) -> ValueType:
+    n = next(_seq)
+    defaults = dict(code=f"vt{n}", name=f"共通券{n}", expires_on=programme.ends_on)
+    return ValueType.objects.create(programme=programme, **(defaults | kw))
+
+
+def company(**kw) -> Company:
+    n = next(_seq)
+    return Company.objects.create(**(dict(code=f"C{n:05d}", name=f"テスト企業{n}") | kw))
+
+
+def store(company, programme, **kw) -> Store:
+    n = next(_seq)
+    defaults = dict(code=f"S{n:06d}", name=f"テスト店舗{n}", passcode=f"{n:06d}")
+    return Store.objects.create(company=company, programme=programme, **(defaults | kw))
+
+
+def terminal(store, **kw) -> Terminal:
+    return Terminal.objects.create(store=store, **kw)
+
+
+def wallet(programme, *, pin="1234", **kw) -> Wallet:
+    n = next(_seq)
+    resident = Resident.objects.create(name=f"市民 {n}")
+    w = Wallet(programme=programme, resident=resident, ticket_number=f"{n:012d}", **kw)
+    w.set_pin(pin)
+    w.save()
+    return w
+
+
+def funded_wallet(programme, balances: dict, **kw) -> Wallet:
+    """balances: {value_type: yen}"""
+    w = wallet(programme, **kw)
+    for vt, amount in balances.items():
+        ledger.grant(wallet=w, value_type=vt, amount=amount)
+    return w
+
+
+def user(username=None, password="Passw0rd-test", **kw) -> User:
+    n = next(_seq)
+    u = User(username=username or f"user{n:05d}x", must_change_password=False, **kw)
+    u.set_password(password)
+    u.save()
+    return u

@@ -1,0 +1,122 @@
+"""Real threads on real connections: the ledger never overspends, duplicates or deadlocks."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from payments.models import Payment
+from tests import factories
+from wallets import ledger
+from wallets.exceptions import AlreadyCancelled, DomainError, InsufficientBalance
+from wallets.models import Account
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_parallel(fn, args_list):
+    """Start every call at the same moment, each on its own thread and database connection."""
+    barrier = threading.Barrier(len(args_list))
+
+    def worker(args):
+        barrier.wait()
+        try:
+            return fn(*args)
+        except DomainError as error:
+            return error
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(args_list)) as pool:
+        return list(pool.map(worker, args_list))
+
+
+def test_twenty_parallel_payments_never_overspend(programme, common, small_store):
+    wallet = factories.funded_wallet(programme, {common: 10_000})
+
+    results = run_parallel(
+        lambda i: ledger.pay(
+            wallet=wallet,
+            store=small_store,
+            amount=700,
+            idempotency_key=f"pay-{i}",
+            mode=Payment.Mode.MPM,
+        ),
+        [(i,) for i in range(20)],
+    )
+
+    paid = [r for r in results if isinstance(r, Payment)]
+    refused = [r for r in results if isinstance(r, InsufficientBalance)]
+    assert (len(paid), len(refused)) == (14, 6)  # 14 x 700 = 9,800 <= 10,000
+    assert Account.objects.get(wallet=wallet).balance == 10_000 - 14 * 700
+    call_command("check_ledger")
+
+
+def test_same_idempotency_key_from_two_threads_makes_one_payment(programme, common, small_store):
+    wallet = factories.funded_wallet(programme, {common: 10_000})
+
+    results = run_parallel(
+        lambda _: ledger.pay(
+            wallet=wallet,
+            store=small_store,
+            amount=1_000,
+            idempotency_key="double-tap",
+            mode=Payment.Mode.MPM,
+        ),
+        [(0,), (1,)],
+    )
+
+    assert results[0].pk == results[1].pk
+    assert Payment.objects.count() == 1
+    assert Account.objects.get(wallet=wallet).balance == 9_000
+
+
+def test_two_people_cancelling_at_once_make_one_reversal(programme, common, small_store):
+    wallet = factories.funded_wallet(programme, {common: 10_000})
+    payment = ledger.pay(
+        wallet=wallet, store=small_store, amount=1_000, idempotency_key="x", mode=Payment.Mode.MPM
+    )
+
+    results = run_parallel(lambda _: ledger.cancel(payment=payment), [(0,), (1,)])
+
+    assert sum(isinstance(r, AlreadyCancelled) for r in results) == 1
+    assert Account.objects.get(wallet=wallet).balance == 10_000
+    call_command("check_ledger")
+
+
+def test_crossing_payments_and_cancels_do_not_deadlock(programme, common, company):
+    """Wallets pay two stores of one company while earlier payments are cancelled."""
+    stores = [factories.store(company, programme) for _ in range(2)]
+    wallets = [factories.funded_wallet(programme, {common: 50_000}) for _ in range(4)]
+    earlier = [
+        ledger.pay(
+            wallet=w,
+            store=stores[i % 2],
+            amount=500,
+            idempotency_key=f"e{i}",
+            mode=Payment.Mode.MPM,
+        )
+        for i, w in enumerate(wallets)
+    ]
+
+    def pay_then_cancel(i):
+        w = wallets[i % 4]
+        for n in range(10):
+            ledger.pay(
+                wallet=w,
+                store=stores[(i + n) % 2],
+                amount=100,
+                idempotency_key=f"c{i}-{n}",
+                mode=Payment.Mode.MPM,
+            )
+        return ledger.cancel(payment=earlier[i % 4]) if i < 4 else None
+
+    results = run_parallel(pay_then_cancel, [(i,) for i in range(8)])
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert Payment.objects.filter(status="cancelled").count() == 4
+    payable = Account.objects.get(kind=Account.Kind.MERCHANT_PAYABLE)
+    assert payable.balance == 8 * 10 * 100
+    call_command("check_ledger")

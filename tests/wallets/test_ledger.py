@@ -1,0 +1,276 @@
+"""The ledger service, told as stories: grant, pay, cancel, adjust, expire."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from merchants.models import AuditLog
+from payments.models import Payment
+from tests import factories
+from wallets import ledger
+from wallets.exceptions import (
+    AlreadyCancelled,
+    ExpiryTooEarly,
+    IdempotencyConflict,
+    InsufficientBalance,
+    OutsideCancelWindow,
+    ProgrammeNotActive,
+    StoreNotEligible,
+    ValidationFailed,
+)
+from wallets.models import Account, JournalEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def balances(wallet) -> dict[str, int]:
+    return {
+        a.value_type.code: a.balance
+        for a in Account.objects.filter(wallet=wallet).select_related("value_type")
+    }
+
+
+def pay(wallet, store, amount, key="k1", **kw):
+    return ledger.pay(
+        wallet=wallet, store=store, amount=amount, idempotency_key=key, mode=Payment.Mode.MPM, **kw
+    )
+
+
+def test_grant_credits_wallet_and_debits_issuance(programme, common):
+    wallet = factories.wallet(programme)
+    entry = ledger.grant(wallet=wallet, value_type=common, amount=13_000, memo="初回付与")
+
+    assert entry.kind == JournalEntry.Kind.GRANT
+    assert balances(wallet) == {"common": 13_000}
+    issuance = Account.objects.get(programme=programme, kind=Account.Kind.ISSUANCE)
+    assert issuance.balance == -13_000
+    assert sorted(p.amount for p in entry.postings.all()) == [-13_000, 13_000]
+
+
+def test_grant_with_same_key_grants_once(programme, common):
+    wallet = factories.wallet(programme)
+    first = ledger.grant(wallet=wallet, value_type=common, amount=1_000, idempotency_key="g1")
+    again = ledger.grant(wallet=wallet, value_type=common, amount=1_000, idempotency_key="g1")
+
+    assert again.pk == first.pk
+    assert balances(wallet) == {"common": 1_000}
+
+
+@pytest.mark.parametrize("amount", [0, -5, 1.5, "100", True, None])
+def test_grant_refuses_amounts_that_are_not_positive_yen(programme, common, amount):
+    wallet = factories.wallet(programme)
+    with pytest.raises(ValidationFailed):
+        ledger.grant(wallet=wallet, value_type=common, amount=amount)
+    assert JournalEntry.objects.count() == 0
+
+
+def test_grant_refuses_value_type_of_another_programme(programme, common):
+    other = factories.programme()
+    wallet = factories.wallet(other)
+    with pytest.raises(ValidationFailed):
+        ledger.grant(wallet=wallet, value_type=common, amount=100)
+
+
+def test_payment_at_small_store_draws_restricted_value_first(wallet, small_store):
+    payment = pay(wallet, small_store, 4_000)
+
+    assert balances(wallet) == {"local": 0, "common": 4_000}
+    assert {s.value_type.code: s.amount for s in payment.splits.all()} == {
+        "local": 3_000,
+        "common": 1_000,
+    }
+    payable = Account.objects.get(kind=Account.Kind.MERCHANT_PAYABLE, company=small_store.company)
+    assert payable.balance == 4_000
+    assert payment.company == small_store.company
+    assert len(payment.number) == 16 and payment.number.isalnum()
+
+
+def test_payment_draws_soonest_expiring_first_among_equals(programme, small_store):
+    later = factories.value_type(programme, code="later", expires_on=programme.ends_on)
+    sooner = factories.value_type(
+        programme, code="sooner", expires_on=programme.ends_on - timedelta(days=10)
+    )
+    wallet = factories.funded_wallet(programme, {later: 1_000, sooner: 1_000})
+
+    pay(wallet, small_store, 1_500)
+
+    assert balances(wallet) == {"later": 500, "sooner": 0}
+
+
+def test_large_store_cannot_use_restricted_value(wallet, large_store):
+    payment = pay(wallet, large_store, 5_000)
+    assert balances(wallet) == {"common": 0, "local": 3_000}
+
+    with pytest.raises(StoreNotEligible):
+        pay(wallet, large_store, 100, key="k2")
+    assert Payment.objects.count() == 1
+    assert payment.splits.get().value_type.code == "common"
+
+
+def test_insufficient_balance_names_what_is_usable(wallet, large_store):
+    with pytest.raises(InsufficientBalance) as error:
+        pay(wallet, large_store, 5_001)
+    assert "5,000" in str(error.value)
+    assert balances(wallet) == {"common": 5_000, "local": 3_000}
+    assert Payment.objects.count() == 0
+
+
+def test_store_of_another_programme_is_not_eligible(wallet, company):
+    stranger = factories.store(company, factories.programme(), is_small_local=True)
+    with pytest.raises(StoreNotEligible):
+        pay(wallet, stranger, 100)
+
+
+def test_inactive_store_is_not_eligible(wallet, small_store):
+    small_store.is_active = False
+    small_store.save()
+    with pytest.raises(StoreNotEligible):
+        pay(wallet, small_store, 100)
+
+
+def test_programme_outside_usage_period_refuses_payment(wallet, small_store, programme):
+    with pytest.raises(ProgrammeNotActive):
+        pay(wallet, small_store, 100, now=timezone.now() + timedelta(days=61))
+    with pytest.raises(ProgrammeNotActive):
+        pay(wallet, small_store, 100, now=timezone.now() - timedelta(days=31))
+
+
+def test_expired_value_type_is_not_spendable(programme, small_store):
+    old = factories.value_type(
+        programme, code="old", expires_on=timezone.localdate() - timedelta(days=1)
+    )
+    wallet = factories.funded_wallet(programme, {old: 1_000})
+    with pytest.raises(InsufficientBalance):
+        pay(wallet, small_store, 100)
+
+
+def test_retried_payment_returns_the_first(wallet, small_store):
+    first = pay(wallet, small_store, 700, key="retry")
+    again = pay(wallet, small_store, 700, key="retry")
+
+    assert again.pk == first.pk
+    assert Payment.objects.count() == 1
+    assert balances(wallet) == {"local": 2_300, "common": 5_000}
+
+
+def test_same_key_with_other_parameters_is_a_conflict(wallet, small_store):
+    pay(wallet, small_store, 700, key="retry")
+    with pytest.raises(IdempotencyConflict):
+        pay(wallet, small_store, 800, key="retry")
+    assert Payment.objects.count() == 1
+
+
+def test_cancel_reverses_every_posting_and_logs_who(wallet, small_store, store_manager):
+    payment = pay(wallet, small_store, 4_000)
+
+    cancelled = ledger.cancel(payment=payment, actor=store_manager, memo="金額誤りのため")
+
+    assert cancelled.status == Payment.Status.CANCELLED
+    assert cancelled.cancelled_by == store_manager
+    assert cancelled.cancel_entry.reverses == payment.entry
+    assert balances(wallet) == {"local": 3_000, "common": 5_000}
+    payable = Account.objects.get(kind=Account.Kind.MERCHANT_PAYABLE, company=small_store.company)
+    assert payable.balance == 0
+    log = AuditLog.objects.get(action="payments.payment.cancelled")
+    assert (log.actor, log.company, log.data["memo"]) == (
+        store_manager,
+        small_store.company,
+        "金額誤りのため",
+    )
+
+
+def test_cancel_twice_is_refused_with_one_reversal(wallet, small_store):
+    payment = pay(wallet, small_store, 1_000)
+    ledger.cancel(payment=payment)
+    with pytest.raises(AlreadyCancelled):
+        ledger.cancel(payment=payment)
+    assert JournalEntry.objects.filter(kind=JournalEntry.Kind.PAYMENT_CANCEL).count() == 1
+
+
+def test_cancel_window_binds_merchants_not_city_staff(wallet, small_store, city_staff):
+    payment = pay(wallet, small_store, 1_000, now=timezone.now() - timedelta(hours=25))
+
+    with pytest.raises(OutsideCancelWindow):
+        ledger.cancel(payment=payment)
+    ledger.cancel(payment=payment, actor=city_staff, memo="市の判断", enforce_window=False)
+
+    assert AuditLog.objects.get(action="payments.payment.cancelled").data["late"] is True
+    assert balances(wallet)["local"] == 3_000
+
+
+def test_adjustment_adds_and_subtracts_with_reason(wallet, common, city_staff):
+    ledger.adjust(wallet=wallet, value_type=common, amount=500, actor=city_staff, reason="補填")
+    ledger.adjust(
+        wallet=wallet, value_type=common, amount=-1_500, actor=city_staff, reason="誤付与"
+    )
+
+    assert balances(wallet)["common"] == 4_000
+    adjustments = Account.objects.get(kind=Account.Kind.ADJUSTMENT)
+    assert adjustments.balance == 1_000
+    assert list(JournalEntry.objects.filter(kind="adjustment").values_list("memo", flat=True)) == [
+        "誤付与",
+        "補填",
+    ]
+
+
+def test_adjustment_cannot_take_more_than_the_balance(wallet, common):
+    with pytest.raises(InsufficientBalance):
+        ledger.adjust(wallet=wallet, value_type=common, amount=-5_001, reason="x")
+    with pytest.raises(ValidationFailed):
+        ledger.adjust(wallet=wallet, value_type=common, amount=0, reason="x")
+    assert balances(wallet)["common"] == 5_000
+
+
+def test_expiry_moves_remaining_balances_once(programme, common, local, wallet, small_store):
+    pay(wallet, small_store, 1_000)
+    after_end = programme.ends_on + timedelta(days=1)
+
+    report = ledger.expire(programme=programme, today=after_end)
+    again = ledger.expire(programme=programme, today=after_end)
+
+    assert (report.wallets, report.total) == (1, 7_000)
+    assert (again.wallets, again.total) == (0, 0)
+    assert balances(wallet) == {"common": 0, "local": 0}
+    assert Account.objects.get(kind=Account.Kind.EXPIRED).balance == 7_000
+    call_command("check_ledger")
+
+
+def test_expiry_before_the_end_is_refused(programme, common, wallet):
+    with pytest.raises(ExpiryTooEarly):
+        ledger.expire(programme=programme)
+    assert balances(wallet)["common"] == 5_000
+
+
+def test_transfer_refuses_wallet_accounts(programme, wallet):
+    account = Account.objects.filter(wallet=wallet).first()
+    issuance = Account.objects.get(kind=Account.Kind.ISSUANCE)
+    with pytest.raises(ValueError):
+        ledger.transfer(
+            programme=programme, kind="settlement", lines=[(account, -1), (issuance, 1)]
+        )
+
+
+def test_transfer_between_programme_accounts(programme, company, wallet, small_store):
+    pay(wallet, small_store, 1_000)
+    payable = Account.objects.get(kind=Account.Kind.MERCHANT_PAYABLE)
+    clearing = ledger.account_for(programme, Account.Kind.PAYOUT_CLEARING, company=company)
+
+    entry = ledger.transfer(
+        programme=programme,
+        kind="settlement",
+        lines=[(payable, -1_000), (clearing, 1_000)],
+        idempotency_key="s1",
+    )
+    again = ledger.transfer(
+        programme=programme,
+        kind="settlement",
+        lines=[(payable, -1_000), (clearing, 1_000)],
+        idempotency_key="s1",
+    )
+
+    assert again.pk == entry.pk
+    payable.refresh_from_db()
+    clearing.refresh_from_db()
+    assert (payable.balance, clearing.balance) == (0, 1_000)

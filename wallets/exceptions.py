@@ -1,0 +1,57 @@
+"""Domain errors: each has a stable code (for the API) and a translated message (for pages)."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    code = "error"
+    message = _("The request could not be completed.")
+
+    def __init__(self, message=None, **params):
+        self.params = params
+        if message is not None:
+            self.message = message
+        super().__init__(str(self))
+
+    def __str__(self):
+        return str(self.message) % self.params if self.params else str(self.message)
+
+
+class ValidationFailed(DomainError):
+    code = "validation_error"
+    message = _("The amount must be a whole number of yen greater than zero.")
+
+
+class InsufficientBalance(DomainError):
+    code = "insufficient_balance"
+    message = _("Your balance is not enough: %(available)s yen can be used at this store.")
+
+
+class StoreNotEligible(DomainError):
+    code = "store_not_eligible"
+    message = _("This ticket cannot be used at this store.")
+
+
+class ProgrammeNotActive(DomainError):
+    code = "programme_not_active"
+    message = _("This programme is not in its usage period.")
+
+
+class OutsideCancelWindow(DomainError):
+    code = "outside_cancel_window"
+    message = _("The cancellation period for this payment has ended. Please contact the city.")
+
+
+class AlreadyCancelled(DomainError):
+    code = "already_cancelled"
+    message = _("This payment has already been cancelled.")
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"
+    message = _("This request key was already used for a different request.")
+
+
+class ExpiryTooEarly(DomainError):
+    code = "expiry_too_early"
+    message = _("No value type of this programme has expired yet.")

@@ -1,0 +1,389 @@
+"""The one door for money. Every movement of value is a balanced journal entry posted here.
+
+Rules every function keeps (PostgreSQL enforces the ledger's own ones again, see migration 0002):
+- one database transaction per call;
+- the wallet row is locked first, then accounts in primary-key order, so that payments,
+  cancellations and adjustments that cross never deadlock;
+- a repeated call with the same idempotency key returns the first result;
+- failures are DomainErrors with a stable code and a translated message.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from merchants.services import audit_log
+from payments.models import Payment, PaymentSplit
+from wallets.exceptions import (
+    AlreadyCancelled,
+    ExpiryTooEarly,
+    IdempotencyConflict,
+    InsufficientBalance,
+    OutsideCancelWindow,
+    ProgrammeNotActive,
+    StoreNotEligible,
+    ValidationFailed,
+)
+from wallets.models import Account, JournalEntry, Posting, Programme, ValueType, Wallet
+
+Kind = JournalEntry.Kind
+
+
+def _check_amount(amount: Any) -> int:
+    # bool is an int in Python; a True yen is still a bug.
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValidationFailed()
+    return amount
+
+
+def account_for(
+    programme: Programme, kind: str, *, wallet=None, value_type=None, company=None
+) -> Account:
+    """The account of that owner, created on first use (the unique constraint settles races)."""
+    account, _created = Account.objects.get_or_create(
+        programme=programme, kind=kind, wallet=wallet, value_type=value_type, company=company
+    )
+    return account
+
+
+def _post(
+    *,
+    programme: Programme,
+    kind: str,
+    lines: list[tuple[Account, int]],
+    actor=None,
+    memo: str = "",
+    idempotency_key: str | None = None,
+    reverses: JournalEntry | None = None,
+    created_at=None,
+) -> JournalEntry:
+    """Write one entry. Lines on the same account are merged; postings go in account order."""
+    amounts: dict[int, int] = {}
+    for account, amount in lines:
+        amounts[account.pk] = amounts.get(account.pk, 0) + amount
+    if sum(amounts.values()) != 0:
+        raise ValueError(f"unbalanced entry: {lines!r}")
+    entry = JournalEntry.objects.create(
+        programme=programme,
+        kind=kind,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        memo=memo[:200],
+        idempotency_key=idempotency_key,
+        reverses=reverses,
+        created_at=created_at or timezone.now(),
+    )
+    Posting.objects.bulk_create(
+        Posting(entry=entry, account_id=pk, amount=amount)
+        for pk, amount in sorted(amounts.items())
+        if amount
+    )
+    return entry
+
+
+def _lock_wallet(wallet: Wallet) -> Wallet:
+    return Wallet.objects.select_for_update().select_related("programme").get(pk=wallet.pk)
+
+
+def _existing_entry(idempotency_key: str | None) -> JournalEntry | None:
+    if idempotency_key is None:
+        return None
+    return JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+
+
+def grant(
+    *,
+    wallet: Wallet,
+    value_type: ValueType,
+    amount: int,
+    actor=None,
+    memo: str = "",
+    idempotency_key: str | None = None,
+) -> JournalEntry:
+    """付与: the programme issues value into a wallet."""
+    amount = _check_amount(amount)
+    if value_type.programme_id != wallet.programme_id:
+        raise ValidationFailed(message=_("This value type belongs to another programme."))
+    with transaction.atomic():
+        wallet = _lock_wallet(wallet)
+        if existing := _existing_entry(idempotency_key):
+            return existing
+        programme = wallet.programme
+        return _post(
+            programme=programme,
+            kind=Kind.GRANT,
+            lines=[
+                (account_for(programme, Account.Kind.ISSUANCE), -amount),
+                (
+                    account_for(
+                        programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type
+                    ),
+                    amount,
+                ),
+            ],
+            actor=actor,
+            memo=memo,
+            idempotency_key=idempotency_key,
+        )
+
+
+def _split(accounts: list[Account], store, amount: int, today) -> list[tuple[Account, int]]:
+    """Draw from the value types the store accepts: most restricted first, then soonest expiring."""
+    usable = [
+        a
+        for a in accounts
+        if a.balance > 0 and a.value_type.accepted_at(store) and a.value_type.expires_on >= today
+    ]
+    if not usable:
+        if any(a.balance > 0 and a.value_type.expires_on >= today for a in accounts):
+            raise StoreNotEligible()
+        raise InsufficientBalance(available=0)
+    usable.sort(key=lambda a: (not a.value_type.small_local_only, a.value_type.expires_on, a.pk))
+    available = sum(a.balance for a in usable)
+    if available < amount:
+        raise InsufficientBalance(available=intcomma(available))
+    parts, remaining = [], amount
+    for account in usable:
+        take = min(account.balance, remaining)
+        parts.append((account, take))
+        remaining -= take
+        if not remaining:
+            break
+    return parts
+
+
+def _same_request(payment: Payment, *, wallet, store, amount) -> Payment:
+    if (payment.wallet_id, payment.store_id, payment.amount) != (wallet.pk, store.pk, amount):
+        raise IdempotencyConflict()
+    return payment
+
+
+def pay(
+    *,
+    wallet: Wallet,
+    store,
+    amount: int,
+    idempotency_key: str,
+    mode: str,
+    terminal=None,
+    actor=None,
+    now=None,
+) -> Payment:
+    """決済: move value from the wallet to the store's company; one payment per idempotency key."""
+    amount = _check_amount(amount)
+    try:
+        with transaction.atomic():
+            wallet = _lock_wallet(wallet)
+            # Retries of the same wallet queue on the wallet lock, so this read sees the first.
+            existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+            if existing:
+                return _same_request(existing, wallet=wallet, store=store, amount=amount)
+            now = now or timezone.now()
+            programme = wallet.programme
+            if store.programme_id != programme.pk or not store.is_active:
+                raise StoreNotEligible()
+            if not programme.is_active_on(timezone.localdate(now)):
+                raise ProgrammeNotActive()
+            accounts = list(
+                Account.objects.select_for_update(of=("self",))
+                .filter(wallet=wallet, kind=Account.Kind.WALLET)
+                .select_related("value_type")
+                .order_by("pk")
+            )
+            parts = _split(accounts, store, amount, timezone.localdate(now))
+            payable = account_for(programme, Account.Kind.MERCHANT_PAYABLE, company=store.company)
+            entry = _post(
+                programme=programme,
+                kind=Kind.PAYMENT,
+                lines=[(account, -take) for account, take in parts] + [(payable, amount)],
+                actor=actor,
+                created_at=now,
+            )
+            payment = Payment.objects.create(
+                programme=programme,
+                wallet=wallet,
+                company_id=store.company_id,
+                store=store,
+                terminal=terminal,
+                amount=amount,
+                mode=mode,
+                created_at=now,
+                entry=entry,
+                idempotency_key=idempotency_key,
+            )
+            PaymentSplit.objects.bulk_create(
+                PaymentSplit(payment=payment, value_type=account.value_type, amount=take)
+                for account, take in parts
+            )
+            return payment
+    except IntegrityError:
+        # The same key raced in from another wallet's request: answer as a retry would.
+        existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _same_request(existing, wallet=wallet, store=store, amount=amount)
+
+
+def cancel(
+    *, payment: Payment, actor=None, memo: str = "", enforce_window: bool = True, now=None
+) -> Payment:
+    """決済取消: a reversing entry, never a delete. City staff may pass enforce_window=False."""
+    with transaction.atomic():
+        _lock_wallet(payment.wallet)
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("programme", "entry")
+            .get(pk=payment.pk)
+        )
+        if payment.is_cancelled:
+            raise AlreadyCancelled()
+        now = now or timezone.now()
+        if enforce_window and now > payment.cancel_deadline():
+            raise OutsideCancelWindow()
+        lines = [(p.account, -p.amount) for p in payment.entry.postings.select_related("account")]
+        payment.cancel_entry = _post(
+            programme=payment.programme,
+            kind=Kind.PAYMENT_CANCEL,
+            lines=lines,
+            actor=actor,
+            memo=memo,
+            reverses=payment.entry,
+            created_at=now,
+        )
+        payment.status = Payment.Status.CANCELLED
+        payment.cancelled_at = now
+        payment.cancelled_by = actor if getattr(actor, "pk", None) else None
+        payment.cancel_memo = memo[:200]
+        payment.save(
+            update_fields=["status", "cancelled_at", "cancelled_by", "cancel_memo", "cancel_entry"]
+        )
+        audit_log(
+            action="payments.payment.cancelled",
+            actor=actor,
+            obj=payment,
+            company=payment.company,
+            number=payment.number,
+            amount=payment.amount,
+            memo=memo,
+            late=not enforce_window and now > payment.cancel_deadline(),
+        )
+        return payment
+
+
+def adjust(
+    *,
+    wallet: Wallet,
+    value_type: ValueType,
+    amount: int,
+    actor=None,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> JournalEntry:
+    """残高調整: a signed correction by city staff, with its reason."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
+        raise ValidationFailed(message=_("An adjustment must be a non-zero whole number of yen."))
+    if value_type.programme_id != wallet.programme_id:
+        raise ValidationFailed(message=_("This value type belongs to another programme."))
+    with transaction.atomic():
+        wallet = _lock_wallet(wallet)
+        if existing := _existing_entry(idempotency_key):
+            return existing
+        programme = wallet.programme
+        account = account_for(programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type)
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        if account.balance + amount < 0:
+            raise InsufficientBalance(available=intcomma(account.balance))
+        return _post(
+            programme=programme,
+            kind=Kind.ADJUSTMENT,
+            lines=[(account, amount), (account_for(programme, Account.Kind.ADJUSTMENT), -amount)],
+            actor=actor,
+            memo=reason,
+            idempotency_key=idempotency_key,
+        )
+
+
+@dataclass
+class ExpiryReport:
+    wallets: int = 0
+    total: int = 0
+
+
+def expire(*, programme: Programme, actor=None, today=None) -> ExpiryReport:
+    """失効: move every balance of value types past their expiry date into the expiry account.
+
+    Idempotent by state: a second run finds nothing left. One transaction per wallet keeps
+    locks short while residents may still be paying with other value types.
+    """
+    today = today or timezone.localdate()
+    expired_types = list(programme.value_types.filter(expires_on__lt=today))
+    if not expired_types:
+        raise ExpiryTooEarly()
+    report = ExpiryReport()
+    wallet_ids = (
+        Account.objects.filter(
+            kind=Account.Kind.WALLET, value_type__in=expired_types, balance__gt=0
+        )
+        .values_list("wallet_id", flat=True)
+        .distinct()
+        .order_by("wallet_id")
+    )
+    expired_account = account_for(programme, Account.Kind.EXPIRED)
+    for wallet_id in wallet_ids.iterator():
+        with transaction.atomic():
+            wallet = Wallet.objects.select_for_update().get(pk=wallet_id)
+            accounts = list(
+                Account.objects.select_for_update()
+                .filter(wallet=wallet, value_type__in=expired_types, balance__gt=0)
+                .order_by("pk")
+            )
+            total = sum(a.balance for a in accounts)
+            if not total:
+                continue
+            _post(
+                programme=programme,
+                kind=Kind.EXPIRY,
+                lines=[(a, -a.balance) for a in accounts] + [(expired_account, total)],
+                actor=actor,
+                memo="expiry",
+            )
+            report.wallets += 1
+            report.total += total
+    audit_log(
+        action="wallets.programme.expired",
+        actor=actor,
+        obj=programme,
+        wallets=report.wallets,
+        total=report.total,
+    )
+    return report
+
+
+def transfer(
+    *,
+    programme: Programme,
+    kind: str,
+    lines: list[tuple[Account, int]],
+    actor=None,
+    memo: str = "",
+    idempotency_key: str | None = None,
+) -> JournalEntry:
+    """Move value between the programme's own accounts (settlement, payouts); never wallets."""
+    if any(account.kind == Account.Kind.WALLET for account, _amount in lines):
+        raise ValueError("wallet balances move only through grant, pay, cancel, adjust, expire")
+    with transaction.atomic():
+        if existing := _existing_entry(idempotency_key):
+            return existing
+        locked = Account.objects.select_for_update().filter(pk__in=[a.pk for a, _amount in lines])
+        list(locked.order_by("pk"))
+        return _post(
+            programme=programme,
+            kind=kind,
+            lines=lines,
+            actor=actor,
+            memo=memo,
+            idempotency_key=idempotency_key,
+        )

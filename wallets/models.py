@@ -1,0 +1,294 @@
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Programme(models.Model):
+    """A voucher scheme run by a city (事業): who issues it, when it may be spent, how it settles."""
+
+    class SettlementCycle(models.TextChoices):
+        SEMIMONTHLY = "semimonthly", _("Semi-monthly (1st-15th, 16th-end)")
+        MONTHLY = "monthly", _("Monthly")
+        WEEKLY = "weekly", _("Weekly (Monday-Sunday)")
+
+    code = models.SlugField(_("programme code"), max_length=30, unique=True)
+    name = models.CharField(_("programme name"), max_length=100)
+    issuer = models.CharField(_("issuer"), max_length=100)
+    starts_on = models.DateField(_("usage starts on"))
+    ends_on = models.DateField(_("usage ends on"))
+    cancel_window = models.DurationField(
+        _("merchant cancel window"),
+        default=timedelta(hours=24),
+        help_text=_(
+            "How long after a payment the merchant may cancel it (002: 24 hours, 004: 90 days)."
+        ),
+    )
+    settlement_cycle = models.CharField(
+        _("settlement cycle"),
+        max_length=20,
+        choices=SettlementCycle,
+        default=SettlementCycle.SEMIMONTHLY,
+    )
+    payment_offset_days = models.PositiveSmallIntegerField(
+        _("days from period end to payment"),
+        default=15,
+        help_text=_("Moved to the next business day when it falls on a weekend or holiday."),
+    )
+    fee_rate = models.DecimalField(
+        _("merchant fee rate"),
+        max_digits=5,
+        decimal_places=4,
+        default=0,
+        help_text=_("換金手数料 as a fraction (0.0150 = 1.5%), rounded down to the yen."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        ordering = ["-starts_on", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="programme_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fee_rate__gte=0, fee_rate__lt=1), name="programme_fee_rate_range"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def is_active_on(self, day) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+class ValueType(models.Model):
+    """A kind of balance (券種): 共通券 spends anywhere, 専用券 only at small/local stores."""
+
+    programme = models.ForeignKey(
+        Programme, models.PROTECT, related_name="value_types", verbose_name=_("programme")
+    )
+    code = models.SlugField(_("value type code"), max_length=30)
+    name = models.CharField(_("value type name"), max_length=50)
+    small_local_only = models.BooleanField(
+        _("small/local stores only"),
+        default=False,
+        help_text=_("Spendable only at stores flagged as small/local (専用券)."),
+    )
+    expires_on = models.DateField(_("expires on"))
+
+    class Meta:
+        verbose_name = _("value type")
+        verbose_name_plural = _("value types")
+        ordering = ["programme", "-small_local_only", "expires_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "code"], name="value_type_code_unique")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def accepted_at(self, store) -> bool:
+        return store.is_small_local or not self.small_local_only
+
+
+class Resident(models.Model):
+    """A person who holds wallets; personal data stays minimal."""
+
+    name = models.CharField(_("name"), max_length=100)
+    name_kana = models.CharField(_("name (kana)"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.name
+
+
+def new_ticket_number() -> str:
+    return f"{secrets.randbelow(10**12):012d}"
+
+
+class Wallet(models.Model):
+    """A resident's electronic ticket (電子チケット) in one programme, opened with ticket number + PIN."""
+
+    programme = models.ForeignKey(
+        Programme, models.PROTECT, related_name="wallets", verbose_name=_("programme")
+    )
+    resident = models.ForeignKey(
+        Resident, models.PROTECT, related_name="wallets", verbose_name=_("resident")
+    )
+    ticket_number = models.CharField(
+        _("ticket number"), max_length=12, unique=True, default=new_ticket_number
+    )
+    pin_hash = models.CharField(_("PIN (hashed)"), max_length=200)
+    failed_pin_attempts = models.PositiveSmallIntegerField(_("failed PIN attempts"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("wallet")
+        verbose_name_plural = _("wallets")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "resident"], name="wallet_one_per_resident_programme"
+            )
+        ]
+
+    def __str__(self):
+        return self.ticket_number
+
+    def set_pin(self, pin: str) -> None:
+        self.pin_hash = make_password(pin)
+
+    def check_pin(self, pin: str) -> bool:
+        return check_password(pin, self.pin_hash)
+
+    def is_locked(self, now=None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or timezone.now())
+
+
+class Account(models.Model):
+    """A ledger account. Its balance is kept by a database trigger from its postings only."""
+
+    class Kind(models.TextChoices):
+        WALLET = "wallet", _("Resident wallet")
+        ISSUANCE = "issuance", _("Issued value")
+        ADJUSTMENT = "adjustment", _("Adjustments")
+        EXPIRED = "expired", _("Expired value")
+        MERCHANT_PAYABLE = "merchant_payable", _("Payable to merchant")
+        PAYOUT_CLEARING = "payout_clearing", _("Payouts to transfer")
+        FEE_INCOME = "fee_income", _("Fee income")
+        PAID_OUT = "paid_out", _("Paid out")
+
+    programme = models.ForeignKey(
+        Programme, models.PROTECT, related_name="accounts", verbose_name=_("programme")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    wallet = models.ForeignKey(
+        Wallet,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("wallet"),
+    )
+    value_type = models.ForeignKey(
+        ValueType, models.PROTECT, null=True, blank=True, verbose_name=_("value type")
+    )
+    company = models.ForeignKey(
+        "merchants.Company",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("company"),
+    )
+    balance = models.BigIntegerField(_("balance (yen)"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "kind", "wallet", "value_type", "company"],
+                nulls_distinct=False,
+                name="account_unique_per_owner",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="wallet") | models.Q(balance__gte=0),
+                name="account_wallet_balance_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="wallet")
+                | models.Q(wallet__isnull=False, value_type__isnull=False),
+                name="account_wallet_has_value_type",
+            ),
+        ]
+
+    def __str__(self):
+        owner = self.wallet or self.company or self.programme
+        return f"{self.get_kind_display()} / {owner}" + (
+            f" / {self.value_type}" if self.value_type_id else ""
+        )
+
+
+class JournalEntry(models.Model):
+    """One balanced movement of value (取引). Never changed: corrections are new entries."""
+
+    class Kind(models.TextChoices):
+        GRANT = "grant", _("Grant")
+        CHARGE = "charge", _("Charge")
+        PAYMENT = "payment", _("Payment")
+        PAYMENT_CANCEL = "payment_cancel", _("Payment cancel")
+        CHARGE_CANCEL = "charge_cancel", _("Charge cancel")
+        ADJUSTMENT = "adjustment", _("Balance adjustment")
+        EXPIRY = "expiry", _("Expiry")
+        SETTLEMENT = "settlement", _("Settlement")
+        PAYOUT = "payout", _("Payout")
+
+    programme = models.ForeignKey(
+        Programme, models.PROTECT, related_name="entries", verbose_name=_("programme")
+    )
+    kind = models.CharField(_("transaction kind"), max_length=20, choices=Kind)
+    created_at = models.DateTimeField(_("date and time"), default=timezone.now, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, verbose_name=_("by")
+    )
+    memo = models.CharField(_("memo"), max_length=200, blank=True)
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=200, null=True, blank=True, unique=True
+    )
+    reverses = models.OneToOneField(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
+    )
+
+    class Meta:
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_kind_display()}"
+
+
+class Posting(models.Model):
+    """One line of a journal entry; amounts of an entry sum to zero (checked at commit)."""
+
+    entry = models.ForeignKey(
+        JournalEntry, models.PROTECT, related_name="postings", verbose_name=_("journal entry")
+    )
+    account = models.ForeignKey(
+        Account, models.PROTECT, related_name="postings", verbose_name=_("account")
+    )
+    amount = models.BigIntegerField(_("amount (yen)"))
+
+    class Meta:
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount=0), name="posting_amount_not_zero")
+        ]
+
+    def __str__(self):
+        return f"{self.account}: {self.amount:+,}"
