@@ -159,3 +159,20 @@ def screenshot(request):
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def merchant_login():
+    """merchant_login(client, user): signed in with password and e-mailed code, as after login."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    def login(client, user):
+        device, _ = EmailDevice.objects.get_or_create(user=user, name="email")
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    return login

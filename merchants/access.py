@@ -1,0 +1,45 @@
+"""Who may open merchant pages, and the scope every merchant query starts from.
+
+A merchant page needs: a merchant user (role set), signed in with password and the e-mailed
+code (django-otp verified), and no pending forced password change. Reads start from
+`scope_payments`/`scope_stores`, so no view can forget the tenant filter.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+
+from merchants.models import Store, User
+from payments.models import Payment
+
+LOGIN_URL = "/merchant/login/"
+PASSWORD_CHANGE_URL = "/merchant/password/change/"
+
+
+def merchant_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not (user.is_authenticated and user.is_merchant and user.is_verified()):
+            return redirect_to_login(request.get_full_path(), LOGIN_URL)
+        if user.must_change_password:
+            return redirect(PASSWORD_CHANGE_URL)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def scope_stores(user: User):
+    """Company admins see every store of their company; managers and staff their own store."""
+    stores = Store.objects.filter(company_id=user.company_id)
+    if user.role != User.Role.COMPANY_ADMIN:
+        stores = stores.filter(pk=user.store_id)
+    return stores
+
+
+def scope_payments(user: User):
+    payments = Payment.objects.filter(company_id=user.company_id)
+    if user.role != User.Role.COMPANY_ADMIN:
+        payments = payments.filter(store_id=user.store_id)
+    return payments
