@@ -1,0 +1,155 @@
+"""City staff grant money in Django admin: one wallet at a time, or a CSV with a dry run."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from merchants.models import AuditLog
+from tests import factories
+from wallets.models import Account, JournalEntry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, city_staff):
+    client.force_login(city_staff)
+    return client
+
+
+def held(wallet, code):
+    return Account.objects.get(wallet=wallet, value_type__code=code).balance
+
+
+def key_from(response):
+    return re.search(r'name="idempotency_key" value="([0-9a-f]+)"', response.text).group(1)
+
+
+def test_single_grant_and_its_double_submit_grant_once(staff_client, programme, common):
+    wallet = factories.wallet(programme)
+    url = reverse("admin:wallets_wallet_grant", args=[wallet.pk])
+    form = staff_client.get(url)
+    assert form.status_code == 200
+    data = {
+        "value_type": common.pk,
+        "amount": "13000",
+        "memo": "初回付与",
+        "idempotency_key": key_from(form),
+    }
+
+    first = staff_client.post(url, data)
+    second = staff_client.post(url, data)
+
+    assert first.status_code == second.status_code == 302
+    assert held(wallet, "common") == 13_000
+    entry = JournalEntry.objects.get(kind="grant")
+    assert (entry.memo, entry.created_by.username) == ("初回付与", "cityadmin01")
+
+
+def test_grant_form_refuses_zero_with_a_message(staff_client, programme, common):
+    wallet = factories.wallet(programme)
+    url = reverse("admin:wallets_wallet_grant", args=[wallet.pk])
+    response = staff_client.post(
+        url, {"value_type": common.pk, "amount": "0", "idempotency_key": "k"}
+    )
+    assert response.status_code == 200
+    assert "1 以上" in response.text or "1以上" in response.text
+    assert not JournalEntry.objects.exists()
+
+
+def test_adjustment_needs_a_reason_and_cannot_overdraw(staff_client, wallet, common):
+    url = reverse("admin:wallets_wallet_adjust", args=[wallet.pk])
+    no_reason = staff_client.post(
+        url, {"value_type": common.pk, "amount": "-100", "idempotency_key": "a"}
+    )
+    overdraw = staff_client.post(
+        url, {"value_type": common.pk, "amount": "-9000", "memo": "誤付与", "idempotency_key": "b"}
+    )
+    ok = staff_client.post(
+        url, {"value_type": common.pk, "amount": "-100", "memo": "誤付与", "idempotency_key": "c"}
+    )
+
+    assert no_reason.status_code == 200 and overdraw.status_code == 200
+    assert "残高が不足しています" in overdraw.text
+    assert ok.status_code == 302
+    assert held(wallet, "common") == 4_900
+
+
+def csv_upload(text, encoding="utf-8-sig"):
+    return SimpleUploadedFile("grants.csv", text.encode(encoding), content_type="text/csv")
+
+
+def test_bulk_grant_dry_run_reports_rejected_rows_and_grants_nothing(
+    staff_client, programme, common
+):
+    good = factories.wallet(programme)
+    text = (
+        "ticket_number,value_type,amount,memo\n"
+        f"{good.ticket_number},common,10000,第1回\n"
+        "999999999999,common,10000,\n"
+        f"{good.ticket_number},nosuch,100,\n"
+        f"{good.ticket_number},common,-5,\n"
+        f"{good.ticket_number},common,abc,\n"
+    )
+    url = reverse("admin:wallets_wallet_bulk_grant")
+    dry = staff_client.post(url, {"programme": programme.pk, "file": csv_upload(text)})
+    applied = staff_client.post(url, {"programme": programme.pk, "text": text, "apply": "1"})
+
+    assert dry.status_code == 200
+    rejected = re.findall(r"<tr><td>(\d+)</td>", dry.text)
+    assert rejected == ["3", "4", "5", "6"]
+    assert "この事業にこの番号のチケットはありません" in dry.text
+    assert "券種コードが不明です" in dry.text
+    assert applied.status_code == 200
+    assert not JournalEntry.objects.exists()
+
+
+def test_bulk_grant_applies_all_rows_once_from_shift_jis(staff_client, programme, common, local):
+    a, b = factories.wallet(programme), factories.wallet(programme)
+    text = (
+        "ticket_number,value_type,amount,memo\n"
+        f'{a.ticket_number},common,"10,000",子育て応援\n'
+        f"{a.ticket_number},local,3000,専用券\n"
+        f"{b.ticket_number},common,13000,\n"
+    )
+    url = reverse("admin:wallets_wallet_bulk_grant")
+    dry = staff_client.post(url, {"programme": programme.pk, "file": csv_upload(text, "cp932")})
+    assert "26,000" in dry.text and 'name="apply"' in dry.text
+    text_field = re.search(r'name="text" value="([^"]*)"', dry.text).group(1)
+    import html
+
+    posted = html.unescape(text_field)
+    first = staff_client.post(url, {"programme": programme.pk, "text": posted, "apply": "1"})
+    again = staff_client.post(url, {"programme": programme.pk, "text": posted, "apply": "1"})
+
+    assert first.status_code == again.status_code == 302
+    assert (held(a, "common"), held(a, "local"), held(b, "common")) == (10_000, 3_000, 13_000)
+    assert JournalEntry.objects.filter(kind="grant").count() == 3
+    assert AuditLog.objects.filter(action="wallets.grant.bulk").count() == 2
+    assert JournalEntry.objects.filter(memo="子育て応援").exists()
+
+
+def test_ledger_rows_are_read_only_in_admin(staff_client, wallet):
+    entry = JournalEntry.objects.first()
+    assert (
+        staff_client.get(reverse("admin:wallets_journalentry_change", args=[entry.pk])).status_code
+        == 200
+    )
+    assert (
+        staff_client.post(reverse("admin:wallets_journalentry_delete", args=[entry.pk])).status_code
+        == 403
+    )
+    assert staff_client.get(reverse("admin:wallets_account_add")).status_code == 403
+
+
+def test_every_admin_changelist_opens_in_japanese(staff_client, wallet, small_store):
+    from django.contrib import admin
+
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = staff_client.get(url, HTTP_ACCEPT_LANGUAGE="ja")
+        assert response.status_code == 200, url
+    response = staff_client.get(reverse("admin:wallets_wallet_changelist"))
+    assert "電子チケット" in response.text and "CSV一括付与" in response.text
