@@ -112,6 +112,8 @@ def login(request):
             password=form.cleaned_data["password"],
         )
         if getattr(request, "axes_locked_out", False):
+            # Answer in the store app's own page and language instead of axes' generic 403.
+            request.axes_locked_out = False
             form.add_error(
                 None,
                 _("This login ID is locked after repeated failures. Please try again later."),

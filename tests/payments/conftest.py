@@ -1,7 +1,7 @@
 import pytest
 
 from merchants.models import Terminal
-from payments.access import RESIDENT_SESSION_KEY, TERMINAL_COOKIE, TERMINAL_COOKIE_SALT
+from payments.access import RESIDENT_SESSION_KEY, TERMINAL_COOKIE, remember_terminal
 from tests import factories
 
 
@@ -26,10 +26,11 @@ def pos_terminal(small_store):
 
 def pair(client, terminal):
     """Sets the long-lived device cookie the set-up screen leaves behind."""
-    from django.core.signing import get_cookie_signer
+    from django.http import HttpResponse
 
-    signer = get_cookie_signer(salt=TERMINAL_COOKIE + TERMINAL_COOKIE_SALT)
-    client.cookies[TERMINAL_COOKIE] = signer.sign(str(terminal.pk))
+    response = HttpResponse()
+    remember_terminal(response, terminal)
+    client.cookies[TERMINAL_COOKIE] = response.cookies[TERMINAL_COOKIE].value
     return client
 
 
