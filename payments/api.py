@@ -9,6 +9,7 @@ import json
 from datetime import datetime, time, timedelta
 from functools import wraps
 
+from django.db.models import prefetch_related_objects
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -150,7 +151,7 @@ def _create(request):
         idempotency_key=key,
         mode=Payment.Mode.POS,
     )
-    payment = _payments(request.terminal).get(pk=payment.pk)
+    prefetch_related_objects([payment], "splits__value_type")
     return JsonResponse(payment_json(payment), status=201)
 
 

@@ -194,13 +194,20 @@ def payment_create_cpm(
         # A retry answers with the first result even after the code has expired.
         if existing := Payment.objects.filter(idempotency_key=key).first():
             return _same_cpm_request(existing, store=store, amount=amount, nonce=nonce)
-        cpm = CpmCode.objects.select_for_update().filter(nonce=nonce).first()
+        cpm = (
+            CpmCode.objects.select_for_update(of=("self",))
+            .select_related("wallet")
+            .filter(nonce=nonce)
+            .first()
+        )
         if cpm is None:
             raise CodeInvalid()
         if cpm.payment_id:
-            # A concurrent retry with the same key got the lock first.
-            if cpm.payment.idempotency_key == key:
-                return _same_cpm_request(cpm.payment, store=store, amount=amount, nonce=nonce)
+            # A concurrent retry with the same key got the lock first. (Loaded on its own: a
+            # join in the locking read would miss a payment committed while we waited.)
+            used = Payment.objects.get(pk=cpm.payment_id)
+            if used.idempotency_key == key:
+                return _same_cpm_request(used, store=store, amount=amount, nonce=nonce)
             raise CodeUsed()
         if cpm.expires_at <= now:
             raise CodeExpired()
