@@ -80,7 +80,7 @@ def main():
     try:
         raw_keys, wallets = build_data(args)
         server = start_gunicorn(args, url)
-        run(args, raw_keys, wallets)
+        run(args, raw_keys, wallets, server.pid)
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
@@ -223,7 +223,44 @@ def load(clients, seconds, make_request):
     }
 
 
-def run(args, raw_keys, wallets):
+def server_cpu_seconds(server_pid) -> tuple[float, float]:
+    """CPU used by the gunicorn workers and the PostgreSQL backends serving them, so the cost of
+    a payment can be read apart from what other processes on the machine take."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        backends = {row[0] for row in cursor.fetchall()}
+    workers = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server_pid:
+            workers.add(int(stat.parent.name))
+
+    def ticks(pids):
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / os.sysconf("SC_CLK_TCK")
+
+    return ticks(workers), ticks(backends)
+
+
+def cpu_ms(before, after, requests) -> tuple[float, float]:
+    return tuple((b - a) * 1000 / max(1, requests) for a, b in zip(before, after, strict=True))
+
+
+def run(args, raw_keys, wallets, server_pid):
     from payments.models import Payment
 
     headers = [
@@ -233,7 +270,9 @@ def run(args, raw_keys, wallets):
     results = []
     load(4, 1.0, lambda: ("GET", "/api/v1/payments", None, {}))  # let the workers warm up
     for clients in args.clients:
+        cpu = server_cpu_seconds(server_pid)
         floor = load(clients, seconds, lambda: ("GET", "/api/v1/payments", None, {}))
+        floor["cpu_ms"] = cpu_ms(cpu, server_cpu_seconds(server_pid), floor["requests"])
         # Codes live 60 s: issue them just before the phase, more than it can use.
         budget = int(min(20_000, max(500, args.codes_per_second * seconds)))
         codes = issue_codes(wallets, budget)
@@ -249,7 +288,9 @@ def run(args, raw_keys, wallets):
             return ("POST", "/api/v1/payments", body, auth | {"Idempotency-Key": str(uuid.uuid4())})
 
         before = Payment.objects.count()
+        cpu = server_cpu_seconds(server_pid)
         pay = load(clients, seconds, next_payment)
+        pay["cpu_ms"] = cpu_ms(cpu, server_cpu_seconds(server_pid), pay["requests"])
         made = Payment.objects.count() - before
         assert made == pay["statuses"].get(201, 0), (made, pay["statuses"])
         results.append((clients, floor, pay, len(codes)))
@@ -258,12 +299,15 @@ def run(args, raw_keys, wallets):
         f"\nPOS API benchmark: gunicorn gthread {args.workers}x{args.threads} on {HOST}:{PORT}, "
         f"{os.cpu_count()} CPUs, {seconds:.0f} s per phase, {len(wallets)} wallets"
     )
-    print(f"{'clients':>7} {'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  statuses")
+    print(
+        f"{'clients':>7} {'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'CPU ms/req: Django + PostgreSQL':>32}  statuses"
+    )
     for clients, floor, pay, left in results:
         for name, r in (("floor (401, no query)", floor), ("POST /payments (201)", pay)):
             print(
                 f"{clients:>7} {name:<28} {r['per_second']:>8.1f} {r['p50_ms']:>8.1f} "
-                f"{r['p99_ms']:>8.1f}  {r['statuses']}"
+                f"{r['p99_ms']:>8.1f} {r['cpu_ms'][0]:>23.2f} + {r['cpu_ms'][1]:>6.2f}  {r['statuses']}"
             )
         ratio = pay["per_second"] / floor["per_second"] if floor["per_second"] else 0
         note = " (ran out of pre-issued codes)" if left == 0 else ""
