@@ -161,13 +161,14 @@ def _bound(value: str, *, end: bool):
     """A date (the whole day, Tokyo time) or an ISO date-time."""
     if not value:
         return None
-    if day := parse_date(value):
-        moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
-        return timezone.make_aware(moment)
     try:
-        moment = parse_datetime(value)
-    except ValueError:
-        moment = None
+        day, moment = parse_date(value), parse_datetime(value)
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+        day = moment = None
+    if day:
+        return timezone.make_aware(
+            datetime.combine(day + timedelta(days=1) if end else day, time.min)
+        )
     if moment is None:
         raise ApiValidationError(_("from and to must be dates (YYYY-MM-DD) or ISO date-times."))
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)

@@ -233,7 +233,10 @@ def done(request, number):
 
 @store_staff_required
 def history(request):
-    day = parse_date(request.GET.get("date") or "") or timezone.localdate()
+    try:
+        day = parse_date(request.GET.get("date") or "") or timezone.localdate()
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+        day = timezone.localdate()
     start = timezone.make_aware(datetime.combine(day, time.min))
     payments = selectors.store_payments(
         store=request.store, since=start, until=start + timedelta(days=1)

@@ -141,7 +141,7 @@ def build_data(args):
 
 
 def start_gunicorn(args, url):
-    env = dict(os.environ, DATABASE_URL=url, ALLOWED_HOSTS=HOST, LOG_LEVEL="WARNING")
+    env = dict(os.environ, DATABASE_URL=url, ALLOWED_HOSTS=HOST, LOG_LEVEL="ERROR")
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),

@@ -179,6 +179,8 @@ def test_validation_of_headers_and_ranges(api, client, api_key):
     )
     assert_error(response, 400, "validation_error")
     assert_error(api("get", "/payments?from=yesterday"), 400, "validation_error")
+    assert_error(api("get", "/payments?from=2026-02-30"), 400, "validation_error")
+    assert_error(api("get", "/payments?to=2026-02-10T25:00"), 400, "validation_error")
     assert_error(api("get", "/payments?from=2026-01-01&to=2026-12-31"), 400, "validation_error")
 
 
