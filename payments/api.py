@@ -96,7 +96,7 @@ def api_view(*methods):
                 return error("method_not_allowed", _("This method is not allowed here."))
             scheme, _sep, raw_key = request.headers.get("Authorization", "").partition(" ")
             api_key = (
-                ApiKey.objects.select_related("terminal__store__programme")
+                ApiKey.objects.select_related("terminal__store")
                 .filter(
                     key_hash=services.api_key_hash(raw_key.strip()),
                     revoked_at__isnull=True,
