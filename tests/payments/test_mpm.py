@@ -47,8 +47,11 @@ def test_passcode_finds_the_store_then_amount_confirm_done(resident, wallet, sma
     assert "data-live-clock" in html
 
 
-def test_the_qr_sheet_url_is_signed_and_not_enumerable(resident, small_store):
+def test_the_qr_sheet_url_is_signed_and_not_enumerable(resident, small_store, large_store):
     assert store_pay_url(small_store).endswith(store_page(small_store))
+    # A sheet printed again carries the same URL; another store's differs.
+    assert store_pay_url(small_store) == store_pay_url(small_store)
+    assert store_pay_token(small_store) != store_pay_token(large_store)
     assert resident.get(f"/pay/s/{small_store.pk}/").status_code == 404
     tampered = store_pay_token(small_store)[:-2] + "xx"
     assert resident.get(f"/pay/s/{tampered}/").status_code == 404
