@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from merchants.models import AuditLog, Company, Store, Terminal, User
+from payments.admin import download_qr_sheets
 
 
 class StoreInline(admin.TabularInline):
@@ -61,6 +62,7 @@ class StoreAdmin(admin.ModelAdmin):
     list_select_related = ["company", "programme"]
     autocomplete_fields = ["company"]
     inlines = [TerminalInline]
+    actions = [download_qr_sheets]
 
 
 @admin.register(Terminal)

@@ -1,6 +1,11 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.http import FileResponse
+from django.utils.translation import gettext_lazy as _
 
-from payments.models import Payment, PaymentSplit
+from payments import services
+from payments.models import ApiKey, CpmCode, Payment, PaymentSplit
+from payments.qr_sheet import render_pdf
 
 
 class PaymentSplitInline(admin.TabularInline):
@@ -27,6 +32,87 @@ class PaymentAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Payment._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description=_("Download QR sheets (PDF)"))
+def download_qr_sheets(modeladmin, request, queryset):
+    """The printable QR台紙 of the selected stores, one A4 page each."""
+    stores = list(queryset.select_related("programme").order_by("code")[:200])
+    return FileResponse(
+        render_pdf(stores),
+        as_attachment=True,
+        filename="qr-sheets.pdf" if len(stores) > 1 else f"qr-sheet-{stores[0].code}.pdf",
+        content_type="application/pdf",
+    )
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["terminal", "name"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """POS keys: the key is shown once, on creation; only its hash is stored. Revoke, never edit."""
+
+    form = ApiKeyForm
+    list_display = ["prefix", "name", "terminal", "created_at", "created_by", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["prefix", "name", "terminal__terminal_id", "terminal__store__name"]
+    list_select_related = ["terminal", "created_by"]
+    autocomplete_fields = ["terminal"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["terminal", "name", "prefix", "created_at", "created_by", "revoked_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        api_key, raw_key = services.api_key_create(
+            terminal=form.cleaned_data["terminal"],
+            name=form.cleaned_data["name"],
+            actor=request.user,
+        )
+        obj.pk = api_key.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            _("The API key for %(terminal)s is %(key)s — copy it now, it will not be shown again.")
+            % {"terminal": api_key.terminal, "key": raw_key},
+            messages.WARNING,
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Revoke the selected API keys"))
+    def revoke(self, request, queryset):
+        for api_key in queryset.select_related("terminal__store__company"):
+            services.api_key_revoke(api_key=api_key, actor=request.user)
+        self.message_user(request, _("The selected API keys were revoked."), messages.SUCCESS)
+
+
+@admin.register(CpmCode)
+class CpmCodeAdmin(admin.ModelAdmin):
+    """Read-only: for answering 'why was this code refused?'."""
+
+    list_display = ["nonce", "wallet", "created_at", "expires_at", "payment"]
+    search_fields = ["nonce", "wallet__ticket_number", "payment__number"]
+    list_select_related = ["wallet", "payment"]
+    readonly_fields = ["wallet", "nonce", "created_at", "expires_at", "payment"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

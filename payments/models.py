@@ -138,3 +138,80 @@ class PaymentSplit(models.Model):
 
     def __str__(self):
         return f"{self.value_type}: {self.amount:,}"
+
+
+class CpmCode(models.Model):
+    """One QR code shown by a resident (CPM): short-lived, single use, never the ticket number.
+
+    The row is consumed (payment set) in the same transaction as the payment, so a code scanned
+    twice, or by two terminals at once, pays once.
+    """
+
+    wallet = models.ForeignKey(
+        "wallets.Wallet", models.CASCADE, related_name="cpm_codes", verbose_name=_("wallet")
+    )
+    nonce = models.CharField(_("nonce"), max_length=40, unique=True)
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    payment = models.OneToOneField(
+        Payment,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cpm_code",
+        verbose_name=_("payment"),
+    )
+
+    class Meta:
+        verbose_name = _("resident QR code")
+        verbose_name_plural = _("resident QR codes")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.nonce
+
+
+class ApiKey(models.Model):
+    """A POS terminal's key for /api/v1/. Only a SHA-256 of the key is kept: the key itself is
+    random and long, so a fast hash is enough and keeps each request cheap."""
+
+    terminal = models.ForeignKey(
+        "merchants.Terminal", models.PROTECT, related_name="api_keys", verbose_name=_("terminal")
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(_("key prefix"), max_length=12, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+        editable=False,
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("POS API key")
+        verbose_name_plural = _("POS API keys")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.terminal})"
+
+
+class RateLimit(models.Model):
+    """A fixed-window counter shared by every worker process (the cache is per process)."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    window_start = models.DateTimeField(_("window start"))
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("rate limit counter")
+        verbose_name_plural = _("rate limit counters")
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

@@ -1,4 +1,57 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from payments import api, store_views, views
 
 app_name = "payments"
-urlpatterns = []
+urlpatterns = [
+    # Residents (phone browser)
+    path("", views.home, name="home"),
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("history/", views.history, name="history"),
+    path("pay/", views.pay_start, name="pay"),
+    path("pay/passcode/", views.pay_passcode, name="pay_passcode"),
+    path("pay/s/<str:token>/", views.store_pay, name="store_pay"),
+    path("pay/s/<str:token>/confirm/", views.store_pay_confirm, name="store_pay_confirm"),
+    path("pay/done/<str:number>/", views.done, name="done"),
+    path("code/", views.code, name="code"),
+    path("code/new.json", views.code_new, name="code_new"),
+    path("code/status.json", views.code_status, name="code_status"),
+    # Store app (加盟店アプリ)
+    path("store/", store_views.home, name="store_home"),
+    path("store/setup/", store_views.setup, name="store_setup"),
+    path("store/setup/confirm/", store_views.setup_confirm, name="store_setup_confirm"),
+    path("store/login/", store_views.login, name="store_login"),
+    path("store/logout/", store_views.logout, name="store_logout"),
+    path("store/password/", store_views.password, name="store_password"),
+    path("store/pay/", store_views.pay, name="store_pay_amount"),
+    path("store/pay/scan/", store_views.pay_scan, name="store_pay_scan"),
+    path("store/payments/", store_views.history, name="store_history"),
+    path("store/payments/<str:number>/", store_views.payment_detail, name="store_payment"),
+    path("store/payments/<str:number>/done/", store_views.done, name="store_done"),
+    path(
+        "store/payments/<str:number>/cancel/",
+        store_views.payment_cancel,
+        name="store_payment_cancel",
+    ),
+    path("store/feed/", store_views.feed, name="store_feed"),
+    path("store/feed.json", store_views.feed_json, name="store_feed_json"),
+    # POS integration API
+    path("api/v1/openapi.json", api.openapi, name="api_openapi"),
+    path("api/v1/payments", api.payments, name="api_payments"),
+    path("api/v1/payments/<str:number>", api.payment, name="api_payment"),
+    path("api/v1/payments/<str:number>/cancel", api.payment_cancel, name="api_payment_cancel"),
+    # Merchant side: the printable QR sheet (linked from the merchant admin's store list)
+    path(
+        "merchant/stores/<int:pk>/qr-sheet.pdf",
+        views.store_qr_sheet,
+        {"fmt": "pdf"},
+        name="store_qr_sheet",
+    ),
+    path(
+        "merchant/stores/<int:pk>/qr-sheet.png",
+        views.store_qr_sheet,
+        {"fmt": "png"},
+        name="store_qr_sheet_png",
+    ),
+]

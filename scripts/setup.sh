@@ -20,9 +20,9 @@ apt_install() {  # apt_install PACKAGE... : installs only what is missing
     || die "could not install ${missing[*]} (apt-get failed; try: apt-get install ${missing[*]})"
 }
 
-# 1. System packages: gettext compiles the Japanese catalogue; Chromium and CJK fonts for browser tests.
-apt_install gettext
-if [ "${WITH_BROWSER:-0}" = 1 ]; then apt_install chromium fonts-noto-cjk; fi
+# 1. System packages: gettext compiles the Japanese catalogue; CJK fonts draw the QR sheets; Chromium for browser tests.
+apt_install gettext fonts-noto-cjk
+if [ "${WITH_BROWSER:-0}" = 1 ]; then apt_install chromium; fi
 
 # 2. Python 3.13 virtualenv from the lock file (pyenv's when present, as .python-version asks).
 if [ ! -x .venv/bin/python ]; then

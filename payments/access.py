@@ -1,0 +1,121 @@
+"""Who may open resident pages and the store app.
+
+Residents are not Django users: the session holds their wallet id. The store app needs a
+paired device (a signed long-lived cookie naming the terminal) and a staff member of that
+terminal's store signed in; the paired device stands in for the e-mailed code of the
+merchant admin.
+"""
+
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+
+from merchants.models import Terminal, User
+from wallets.models import Wallet
+
+RESIDENT_SESSION_KEY = "resident_wallet_id"
+RESIDENT_SESSION_AGE = timedelta(days=180)
+TERMINAL_COOKIE = "store_terminal"
+TERMINAL_COOKIE_SALT = "payments.store-terminal"
+TERMINAL_COOKIE_AGE = timedelta(days=3650)
+STORE_ROLES = (User.Role.STORE_STAFF, User.Role.STORE_MANAGER)
+
+
+def client_address(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def resident_login(request, wallet: Wallet) -> None:
+    request.session.cycle_key()
+    request.session[RESIDENT_SESSION_KEY] = wallet.pk
+    # The phone stays signed in for the programme's season, as residents expect of an app.
+    request.session.set_expiry(RESIDENT_SESSION_AGE)
+
+
+def resident_logout(request) -> None:
+    request.session.pop(RESIDENT_SESSION_KEY, None)
+    request.session.cycle_key()
+
+
+def resident_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        wallet_id = request.session.get(RESIDENT_SESSION_KEY)
+        wallet = (
+            Wallet.objects.select_related("programme").filter(pk=wallet_id).first()
+            if wallet_id
+            else None
+        )
+        if wallet is None:
+            return redirect_to_login(request.get_full_path(), "payments:login")
+        request.wallet = wallet
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def paired_terminal(request) -> Terminal | None:
+    terminal_pk = request.get_signed_cookie(
+        TERMINAL_COOKIE,
+        default=None,
+        salt=TERMINAL_COOKIE_SALT,
+        max_age=TERMINAL_COOKIE_AGE.total_seconds(),
+    )
+    if terminal_pk is None:
+        return None
+    return (
+        Terminal.objects.select_related("store__company", "store__programme")
+        .filter(
+            pk=terminal_pk,
+            kind=Terminal.Kind.STORE_APP,
+            is_active=True,
+            store__is_active=True,
+        )
+        .first()
+    )
+
+
+def remember_terminal(response, terminal: Terminal) -> None:
+    response.set_signed_cookie(
+        TERMINAL_COOKIE,
+        str(terminal.pk),
+        salt=TERMINAL_COOKIE_SALT,
+        max_age=int(TERMINAL_COOKIE_AGE.total_seconds()),
+        secure=settings.SECURE_COOKIES,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def is_store_user_of(user, terminal: Terminal) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.role in STORE_ROLES
+        and user.store_id == terminal.store_id
+    )
+
+
+def store_staff_required(view):
+    """A paired device, and a staff member of its store with a password of their own."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        terminal = paired_terminal(request)
+        if terminal is None:
+            return redirect("payments:store_setup")
+        if not is_store_user_of(request.user, terminal):
+            if request.user.is_authenticated:
+                logout(request)
+            return redirect_to_login(request.get_full_path(), "payments:store_login")
+        if request.user.must_change_password:
+            return redirect("payments:store_password")
+        request.terminal = terminal
+        request.store = terminal.store
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,215 @@
+"""POS integration API (/api/v1/, manual 004's external terminal integration).
+
+Each POS terminal has its own key (`Authorization: Bearer <key>`), created and revoked in the
+admin. Token-authenticated, so these views alone are CSRF-exempt. Errors are
+`{"error": {"code": ..., "message": ...}}` with the stable codes of the domain errors.
+"""
+
+import json
+from datetime import datetime, time, timedelta
+from functools import wraps
+
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from payments import services
+from payments.models import ApiKey, Payment, PaymentSplit
+from payments.openapi import openapi_document
+from wallets.exceptions import DomainError
+
+STATUS_BY_CODE = {
+    "validation_error": 400,
+    "code_invalid": 400,
+    "unauthorized": 401,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "idempotency_conflict": 409,
+    "already_cancelled": 409,
+    "code_used": 409,
+    "code_expired": 410,
+    "insufficient_balance": 422,
+    "store_not_eligible": 422,
+    "programme_not_active": 422,
+    "outside_cancel_window": 422,
+}
+# One query for the value-type breakdown, not one plus one per value type.
+SPLITS = Prefetch("splits", queryset=PaymentSplit.objects.select_related("value_type"))
+MAX_LIST_DAYS = 93  # about three months, the merchant admin's longest range
+
+
+class ApiValidationError(DomainError):
+    code = "validation_error"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = _("No payment of this store has this number.")
+
+
+def error(code: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": code, "message": str(message)}}, status=STATUS_BY_CODE.get(code, 400)
+    )
+
+
+def payment_json(payment: Payment) -> dict:
+    return {
+        "number": payment.number,
+        "status": payment.status,
+        "mode": payment.mode,
+        "amount": payment.amount,
+        "created_at": timezone.localtime(payment.created_at).isoformat(),
+        "store_code": payment.store.code,
+        "terminal_id": payment.terminal.terminal_id if payment.terminal_id else None,
+        "splits": [
+            {"value_type": s.value_type.code, "amount": s.amount} for s in payment.splits.all()
+        ],
+        "cancelled_at": (
+            timezone.localtime(payment.cancelled_at).isoformat() if payment.cancelled_at else None
+        ),
+        "cancel_deadline": timezone.localtime(payment.cancel_deadline()).isoformat(),
+        "url": reverse("payments:api_payment", args=[payment.number]),
+    }
+
+
+def _payments(terminal):
+    return (
+        Payment.objects.filter(store_id=terminal.store_id)
+        .select_related("store", "terminal", "programme")
+        .prefetch_related(SPLITS)
+    )
+
+
+def api_view(*methods):
+    """Bearer-key authentication, allowed methods, and domain errors as JSON."""
+
+    def decorate(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                return error("method_not_allowed", _("This method is not allowed here."))
+            scheme, _sep, raw_key = request.headers.get("Authorization", "").partition(" ")
+            api_key = (
+                ApiKey.objects.select_related("terminal__store")
+                .filter(
+                    key_hash=services.api_key_hash(raw_key.strip()),
+                    revoked_at__isnull=True,
+                    terminal__is_active=True,
+                )
+                .first()
+                if scheme.lower() == "bearer" and raw_key
+                else None
+            )
+            if api_key is None:
+                return error("unauthorized", _("A valid API key is required."))
+            request.terminal = api_key.terminal
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as exc:
+                return error(exc.code, str(exc))
+
+        return wrapper
+
+    return decorate
+
+
+def _json_body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ApiValidationError(_("The request body must be a JSON object."))
+    return body
+
+
+@api_view("GET", "POST")
+def payments(request):
+    if request.method == "POST":
+        return _create(request)
+    return _list(request)
+
+
+def _create(request):
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 100:
+        raise ApiValidationError(_("An Idempotency-Key header (1-100 characters) is required."))
+    body = _json_body(request)
+    code, amount = body.get("code"), body.get("amount")
+    if not isinstance(code, str) or not code:
+        raise ApiValidationError(_("code must be the text read from the resident's QR code."))
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ApiValidationError(_("amount must be a whole number of yen greater than zero."))
+    payment = services.payment_create_cpm(
+        terminal=request.terminal,
+        code=code,
+        amount=amount,
+        idempotency_key=key,
+        mode=Payment.Mode.POS,
+    )
+    prefetch_related_objects([payment], SPLITS)
+    return JsonResponse(payment_json(payment), status=201)
+
+
+def _bound(value: str, *, end: bool):
+    """A date (the whole day, Tokyo time) or an ISO date-time."""
+    if not value:
+        return None
+    try:
+        day, moment = parse_date(value), parse_datetime(value)
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+        day = moment = None
+    if day:
+        return timezone.make_aware(
+            datetime.combine(day + timedelta(days=1) if end else day, time.min)
+        )
+    if moment is None:
+        raise ApiValidationError(_("from and to must be dates (YYYY-MM-DD) or ISO date-times."))
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+def _list(request):
+    today = timezone.localdate()
+    since = _bound(request.GET.get("from", ""), end=False) or timezone.make_aware(
+        datetime.combine(today, time.min)
+    )
+    until = _bound(request.GET.get("to", ""), end=True) or timezone.make_aware(
+        datetime.combine(today + timedelta(days=1), time.min)
+    )
+    if until <= since or until - since > timedelta(days=MAX_LIST_DAYS):
+        raise ApiValidationError(_("The range must be positive and at most 93 days."))
+    rows = _payments(request.terminal).filter(created_at__gte=since, created_at__lt=until)
+    rows = rows.order_by("-created_at", "-pk")[:1000]
+    return JsonResponse({"payments": [payment_json(p) for p in rows]})
+
+
+def _get(request, number) -> Payment:
+    payment = _payments(request.terminal).filter(number=number).first()
+    if payment is None:
+        raise NotFound()
+    return payment
+
+
+@api_view("GET")
+def payment(request, number):
+    return JsonResponse(payment_json(_get(request, number)))
+
+
+@api_view("POST")
+def payment_cancel(request, number):
+    payment = _get(request, number)
+    services.payment_cancel_by_store(
+        payment=payment,
+        memo=_("Cancelled by POS terminal %(id)s") % {"id": request.terminal.terminal_id},
+    )
+    return JsonResponse(payment_json(_get(request, number)))
+
+
+def openapi(request):
+    return JsonResponse(openapi_document(), json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,47 @@
+"""Errors of the payment pages, the store app and the POS API (stable codes, translated text)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from wallets.exceptions import DomainError
+
+
+class CodeInvalid(DomainError):
+    code = "code_invalid"
+    message = _("This QR code is not a valid ticket code. Please scan the customer's code again.")
+
+
+class CodeExpired(DomainError):
+    code = "code_expired"
+    message = _("This QR code has expired. Please ask the customer to show the new code.")
+
+
+class CodeUsed(DomainError):
+    code = "code_used"
+    message = _("This QR code has already been used. Please ask the customer to show the new code.")
+
+
+class SignInFailed(DomainError):
+    code = "sign_in_failed"
+    message = _("The ticket number or PIN is not correct.")
+
+
+class TicketLocked(DomainError):
+    code = "ticket_locked"
+    message = _(
+        "The PIN was entered wrongly too many times. This ticket can be used again from %(until)s."
+    )
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    message = _("Too many attempts from this device. Please wait a while and try again.")
+
+
+class PasscodeInvalid(DomainError):
+    code = "passcode_invalid"
+    message = _("No store has this passcode. Please check the 6 digits on the store's QR sheet.")
+
+
+class TerminalSetupFailed(DomainError):
+    code = "terminal_setup_failed"
+    message = _("The terminal ID or terminal password is not correct.")

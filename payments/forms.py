@@ -1,0 +1,159 @@
+import uuid
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+STORE_APP_PASSWORD_MIN_LENGTH = 12  # the store app's rule in the manuals
+
+six_digits = RegexValidator(r"^\d{6}$", _("Enter the 6-digit passcode."))
+
+
+class SignInForm(forms.Form):
+    ticket = forms.CharField(
+        label=_("Ticket number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "username"}),
+    )
+    pin = forms.CharField(
+        label=_("PIN"),
+        max_length=20,
+        widget=forms.PasswordInput(
+            attrs={"inputmode": "numeric", "autocomplete": "current-password"}
+        ),
+    )
+
+    def clean_ticket(self):
+        # The notice prints the number in groups; people type it with spaces or hyphens.
+        return "".join(ch for ch in self.cleaned_data["ticket"] if ch.isdigit())
+
+
+class PasscodeForm(forms.Form):
+    passcode = forms.CharField(
+        label=_("Passcode"),
+        max_length=6,
+        min_length=6,
+        validators=[six_digits],
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{6}"}
+        ),
+        error_messages={"min_length": _("Enter the 6-digit passcode.")},
+    )
+
+
+class AmountForm(forms.Form):
+    """An amount in whole yen; the key makes a double tap or a retry one payment."""
+
+    amount = forms.IntegerField(
+        label=_("Amount (yen)"),
+        min_value=1,
+        max_value=10_000_000,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={
+            "invalid": _("Enter the amount as a whole number of yen."),
+            "min_value": _("The amount must be at least 1 yen."),
+            "max_value": _("The amount is too large."),
+            "required": _("Enter the amount."),
+        },
+    )
+    key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, available: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.available = available
+        if not self.is_bound:
+            self.initial.setdefault("key", uuid.uuid4())
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if self.available is not None and amount > self.available:
+            raise forms.ValidationError(
+                _("Your balance is not enough: %(available)s yen can be used at this store."),
+                params={"available": f"{self.available:,}"},
+            )
+        return amount
+
+    def clean_key(self):
+        return str(self.cleaned_data["key"] or uuid.uuid4())
+
+
+class ConfirmForm(forms.Form):
+    amount = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    key = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class ScanForm(forms.Form):
+    """What the store app posts once the camera has read the resident's code."""
+
+    amount = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    key = forms.UUIDField(widget=forms.HiddenInput)
+    code = forms.CharField(label=_("Code"), max_length=200)
+
+
+class TerminalSetupForm(forms.Form):
+    terminal_id = forms.CharField(
+        label=_("Terminal ID"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    password = forms.CharField(
+        label=_("Terminal password"),
+        max_length=16,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class TerminalConfirmForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput)
+
+
+class StaffSignInForm(forms.Form):
+    username = forms.CharField(
+        label=_("Login ID"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class StorePasswordForm(forms.Form):
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters, with a digit, an upper-case and a lower-case letter."),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password (again)"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if p1 and p2 and p1 != p2:
+            raise forms.ValidationError(_("The two passwords do not match."))
+        if p1:
+            if len(p1) < STORE_APP_PASSWORD_MIN_LENGTH:
+                self.add_error(
+                    "new_password1", _("The password must be at least 12 characters long.")
+                )
+            if p1 == self.user.username or self.user.check_password(p1):
+                self.add_error(
+                    "new_password1", _("Choose a new password different from the current one.")
+                )
+            try:
+                password_validation.validate_password(p1, self.user)
+            except forms.ValidationError as error:
+                self.add_error("new_password1", error)
+        return cleaned
+
+
+class CancelForm(forms.Form):
+    memo = forms.CharField(label=_("Memo"), max_length=200, required=False)

@@ -1,0 +1,219 @@
+"""The POS API's OpenAPI 3 document, written by hand; tests check every path resolves."""
+
+from django.conf import settings
+
+ERROR_CODES = [
+    "validation_error",
+    "unauthorized",
+    "not_found",
+    "method_not_allowed",
+    "idempotency_conflict",
+    "insufficient_balance",
+    "code_expired",
+    "code_used",
+    "code_invalid",
+    "store_not_eligible",
+    "programme_not_active",
+    "outside_cancel_window",
+    "already_cancelled",
+]
+
+
+def _error(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _payment(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Payment"}}},
+    }
+
+
+NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "description": "決済番号 (16 letters and digits)",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{16}$"},
+}
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Electronic voucher POS API",
+            "version": "1.0.0",
+            "description": (
+                "External terminal integration (manual 004): a POS scans the resident's QR code "
+                "(CPM) and creates the payment. Each POS terminal has its own API key, created "
+                "and revoked by city staff in the admin. Amounts are integer yen; times are "
+                "ISO 8601 in Asia/Tokyo."
+            ),
+        },
+        "servers": [{"url": settings.SITE_URL + "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/payments": {
+                "post": {
+                    "operationId": "createPayment",
+                    "summary": "Create a payment from a scanned resident code",
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": True,
+                            "description": (
+                                "Any unique string per payment attempt (1-100 characters). "
+                                "A retry with the same key and body returns the first result; "
+                                "the same key with a different body is idempotency_conflict."
+                            ),
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["code", "amount"],
+                                    "properties": {
+                                        "code": {
+                                            "type": "string",
+                                            "description": "Text of the resident's QR code "
+                                            "(valid 60 seconds, single use).",
+                                        },
+                                        "amount": {"type": "integer", "minimum": 1},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _payment("The payment (also for a retry with the same key)."),
+                        "400": _error("validation_error or code_invalid"),
+                        "401": _error("unauthorized"),
+                        "409": _error("idempotency_conflict or code_used"),
+                        "410": _error("code_expired"),
+                        "422": _error(
+                            "insufficient_balance, store_not_eligible or programme_not_active"
+                        ),
+                    },
+                },
+                "get": {
+                    "operationId": "listPayments",
+                    "summary": "List this store's payments in a date range (newest first)",
+                    "parameters": [
+                        {
+                            "name": name,
+                            "in": "query",
+                            "required": False,
+                            "description": "A date (YYYY-MM-DD, whole day, inclusive) or an "
+                            "ISO date-time; default today. At most 93 days, 1,000 rows.",
+                            "schema": {"type": "string"},
+                        }
+                        for name in ("from", "to")
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Payments",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "payments": {
+                                                "type": "array",
+                                                "items": {"$ref": "#/components/schemas/Payment"},
+                                            }
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "400": _error("validation_error"),
+                        "401": _error("unauthorized"),
+                    },
+                },
+            },
+            "/payments/{number}": {
+                "get": {
+                    "operationId": "getPayment",
+                    "summary": "Get one payment of this store",
+                    "parameters": [NUMBER],
+                    "responses": {
+                        "200": _payment("The payment"),
+                        "401": _error("unauthorized"),
+                        "404": _error("not_found"),
+                    },
+                }
+            },
+            "/payments/{number}/cancel": {
+                "post": {
+                    "operationId": "cancelPayment",
+                    "summary": "Cancel a payment inside the programme's cancel window",
+                    "parameters": [NUMBER],
+                    "responses": {
+                        "200": _payment("The cancelled payment"),
+                        "401": _error("unauthorized"),
+                        "404": _error("not_found"),
+                        "409": _error("already_cancelled"),
+                        "422": _error("outside_cancel_window"),
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string", "enum": ERROR_CODES},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+                "Payment": {
+                    "type": "object",
+                    "properties": {
+                        "number": {"type": "string"},
+                        "status": {"type": "string", "enum": ["completed", "cancelled"]},
+                        "mode": {"type": "string", "enum": ["mpm", "cpm", "pos"]},
+                        "amount": {"type": "integer"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "store_code": {"type": "string"},
+                        "terminal_id": {"type": "string", "nullable": True},
+                        "splits": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "value_type": {"type": "string"},
+                                    "amount": {"type": "integer"},
+                                },
+                            },
+                        },
+                        "cancelled_at": {
+                            "type": "string",
+                            "format": "date-time",
+                            "nullable": True,
+                        },
+                        "cancel_deadline": {"type": "string", "format": "date-time"},
+                        "url": {"type": "string"},
+                    },
+                },
+            },
+        },
+    }

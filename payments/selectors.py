@@ -1,0 +1,114 @@
+"""Reads for the resident pages, the store app and the POS API, each from its owner's scope."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from merchants.models import Store
+from payments.models import Payment
+from wallets.models import Account, JournalEntry, Posting, Wallet
+
+STORE_TOKEN_SALT = "payments.store-pay"
+
+
+def store_pay_token(store: Store) -> str:
+    """The QR sheet's URL carries a signed store pk: nobody can walk through store numbers.
+    No timestamp, so a sheet printed again carries the same URL."""
+    return signing.Signer(salt=STORE_TOKEN_SALT).sign_object(store.pk)
+
+
+def store_by_pay_token(token: str) -> Store | None:
+    try:
+        pk = signing.Signer(salt=STORE_TOKEN_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError):
+        return None
+    return Store.objects.select_related("programme").filter(pk=pk, is_active=True).first()
+
+
+def store_pay_url(store: Store) -> str:
+    return settings.SITE_URL + reverse("payments:store_pay", args=[store_pay_token(store)])
+
+
+@dataclass
+class Balance:
+    name: str
+    amount: int
+    expires_on: date
+    small_local_only: bool
+
+
+def wallet_balances(*, wallet: Wallet) -> list[Balance]:
+    """One line per value type of the programme, zero when never granted."""
+    amounts = dict(
+        Account.objects.filter(wallet=wallet, kind=Account.Kind.WALLET).values_list(
+            "value_type_id", "balance"
+        )
+    )
+    return [
+        Balance(vt.name, amounts.get(vt.pk, 0), vt.expires_on, vt.small_local_only)
+        for vt in wallet.programme.value_types.all()
+    ]
+
+
+def wallet_total(*, wallet: Wallet) -> int:
+    return (
+        Account.objects.filter(wallet=wallet, kind=Account.Kind.WALLET).aggregate(t=Sum("balance"))[
+            "t"
+        ]
+        or 0
+    )
+
+
+def wallet_available_at(*, wallet: Wallet, store: Store) -> int:
+    """What the store can take: value types it accepts that have not expired."""
+    accounts = Account.objects.filter(
+        wallet=wallet,
+        kind=Account.Kind.WALLET,
+        value_type__expires_on__gte=timezone.localdate(),
+    )
+    if not store.is_small_local:
+        accounts = accounts.filter(value_type__small_local_only=False)
+    return accounts.aggregate(t=Sum("balance"))["t"] or 0
+
+
+def wallet_history(*, wallet: Wallet, limit: int = 100):
+    """利用履歴: every journal entry touching the wallet, its signed amount as `delta`."""
+    entry_ids = Posting.objects.filter(account__wallet=wallet).values("entry_id")
+    return (
+        JournalEntry.objects.filter(pk__in=entry_ids)
+        .annotate(delta=Sum("postings__amount", filter=Q(postings__account__wallet=wallet)))
+        .select_related("payment__store", "cancelled_payment__store")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def wallet_payment(*, wallet: Wallet, number: str) -> Payment | None:
+    return (
+        Payment.objects.select_related("store", "programme")
+        .filter(wallet=wallet, number=number)
+        .first()
+    )
+
+
+def store_payments(*, store: Store, since=None, until=None):
+    payments = Payment.objects.filter(store=store).select_related("terminal", "store")
+    if since is not None:
+        payments = payments.filter(created_at__gte=since)
+    if until is not None:
+        payments = payments.filter(created_at__lt=until)
+    return payments.order_by("-created_at", "-pk")
+
+
+def store_feed(*, store: Store, limit: int = 30):
+    """入金 feed: today's latest payments. The page dedupes by number, so a payment that
+    commits out of id order still shows up."""
+    return (
+        Payment.objects.filter(store=store, created_at__date=timezone.localdate())
+        .select_related("terminal")
+        .order_by("-created_at", "-pk")[:limit]
+    )

@@ -1,0 +1,320 @@
+"""The store app (加盟店アプリ): terminal set-up, staff sign-in, CPM payments, history, 入金 feed."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth import authenticate, update_session_auth_hash
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.core import signing
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from merchants.models import Terminal
+from payments import selectors, services
+from payments.access import (
+    client_address,
+    is_store_user_of,
+    paired_terminal,
+    remember_terminal,
+    store_staff_required,
+)
+from payments.forms import (
+    AmountForm,
+    CancelForm,
+    ScanForm,
+    StaffSignInForm,
+    StorePasswordForm,
+    TerminalConfirmForm,
+    TerminalSetupForm,
+)
+from payments.models import Payment
+from wallets.exceptions import DomainError
+
+SETUP_SALT = "payments.terminal-setup"
+SETUP_MAX_AGE = 600  # the confirmation screen must be answered within ten minutes
+
+
+# --- Terminal set-up and sign-in -----------------------------------------------------------
+
+
+@never_cache
+def setup(request):
+    """端末ID + 端末パスワード → the store's information to confirm (manual 004)."""
+    form = TerminalSetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            terminal = services.terminal_find_for_setup(
+                terminal_id=form.cleaned_data["terminal_id"].strip(),
+                password=form.cleaned_data["password"].strip(),
+                client_address=client_address(request),
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            token = signing.dumps(terminal.pk, salt=SETUP_SALT)
+            return render(
+                request,
+                "payments/store/setup_confirm.html",
+                {"terminal": terminal, "form": TerminalConfirmForm(initial={"token": token})},
+            )
+    return render(request, "payments/store/setup.html", {"form": form})
+
+
+@require_POST
+def setup_confirm(request):
+    form = TerminalConfirmForm(request.POST)
+    try:
+        pk = form.is_valid() and signing.loads(
+            form.cleaned_data["token"], salt=SETUP_SALT, max_age=SETUP_MAX_AGE
+        )
+    except signing.BadSignature:
+        pk = None
+    if not pk:
+        return redirect("payments:store_setup")
+    terminal = (
+        Terminal.objects.select_related("store__company")
+        .filter(pk=pk, kind=Terminal.Kind.STORE_APP, is_active=True)
+        .first()
+    )
+    if terminal is None:
+        return redirect("payments:store_setup")
+    services.terminal_pair(terminal=terminal, client_address=client_address(request))
+    # A device re-paired to another store must not keep the previous store's staff signed in.
+    auth_logout(request)
+    response = redirect("payments:store_login")
+    remember_terminal(response, terminal)
+    return response
+
+
+@never_cache
+def login(request):
+    terminal = paired_terminal(request)
+    if terminal is None:
+        return redirect("payments:store_setup")
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = ""
+    form = StaffSignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # authenticate() lets django-axes count failures per login ID and address.
+        user = authenticate(
+            request,
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+        )
+        if getattr(request, "axes_locked_out", False):
+            # Answer in the store app's own page and language instead of axes' generic 403.
+            request.axes_locked_out = False
+            form.add_error(
+                None,
+                _("This login ID is locked after repeated failures. Please try again later."),
+            )
+        elif user is None:
+            form.add_error(None, _("The login ID or password is not correct."))
+        elif not is_store_user_of(user, terminal):
+            form.add_error(None, _("This login ID cannot use this store's terminal."))
+        else:
+            auth_login(request, user)
+            if user.must_change_password:
+                return redirect("payments:store_password")
+            return HttpResponseRedirect(next_url or reverse("payments:store_home"))
+    return render(
+        request, "payments/store/login.html", {"form": form, "terminal": terminal, "next": next_url}
+    )
+
+
+@never_cache
+def password(request):
+    """The first password is the login ID: it must be replaced before anything else."""
+    terminal = paired_terminal(request)
+    if terminal is None or not is_store_user_of(request.user, terminal):
+        return redirect("payments:store_login")
+    form = StorePasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.store_staff_password_change(
+            user=request.user, password=form.cleaned_data["new_password1"]
+        )
+        update_session_auth_hash(request, request.user)
+        return redirect("payments:store_home")
+    return render(request, "payments/store/password.html", {"form": form, "terminal": terminal})
+
+
+@require_POST
+def logout(request):
+    auth_logout(request)
+    return redirect("payments:store_login")
+
+
+@store_staff_required
+def home(request):
+    return render(request, "payments/store/home.html")
+
+
+# --- QRコード決済 ----------------------------------------------------------------------------
+
+
+@never_cache
+@store_staff_required
+def pay(request):
+    """Key the amount; a valid amount shows it to the customer with the camera scanner."""
+    form = AmountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        scan = ScanForm(initial=form.cleaned_data)
+        return render(
+            request,
+            "payments/store/pay_scan.html",
+            {"form": scan, "amount": form.cleaned_data["amount"]},
+        )
+    return render(request, "payments/store/pay_amount.html", {"form": form})
+
+
+@store_staff_required
+@require_POST
+def pay_scan(request):
+    form = ScanForm(request.POST)
+    if not form.is_valid():
+        if "amount" in form.errors or "key" in form.errors:
+            return redirect("payments:store_pay")
+        return render(
+            request,
+            "payments/store/pay_scan.html",
+            {"form": form, "amount": form.cleaned_data["amount"]},
+            status=400,
+        )
+    try:
+        payment = services.payment_create_cpm(
+            terminal=request.terminal,
+            code=form.cleaned_data["code"],
+            amount=form.cleaned_data["amount"],
+            idempotency_key=str(form.cleaned_data["key"]),
+            actor=request.user,
+        )
+    except DomainError as error:
+        retry = ScanForm(initial={k: form.cleaned_data[k] for k in ("amount", "key")})
+        return render(
+            request,
+            "payments/store/pay_scan.html",
+            {"form": retry, "amount": form.cleaned_data["amount"], "error": str(error)},
+            status=400,
+        )
+    return redirect("payments:store_done", number=payment.number)
+
+
+def _store_payment(request, number) -> Payment:
+    payment = (
+        selectors.store_payments(store=request.store)
+        .select_related("programme", "cancelled_by")
+        .prefetch_related("splits__value_type")
+        .filter(number=number)
+        .first()
+    )
+    if payment is None:
+        raise Http404
+    return payment
+
+
+@never_cache
+@store_staff_required
+def done(request, number):
+    return render(request, "payments/store/done.html", {"payment": _store_payment(request, number)})
+
+
+# --- 取引履歴 --------------------------------------------------------------------------------
+
+
+@store_staff_required
+def history(request):
+    try:
+        day = parse_date(request.GET.get("date") or "") or timezone.localdate()
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+        day = timezone.localdate()
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    payments = selectors.store_payments(
+        store=request.store, since=start, until=start + timedelta(days=1)
+    )
+    page = Paginator(payments, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "payments/store/history.html",
+        {
+            "page": page,
+            "day": day,
+            "previous_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1) if day < timezone.localdate() else None,
+        },
+    )
+
+
+@store_staff_required
+def payment_detail(request, number):
+    payment = _store_payment(request, number)
+    return render(
+        request,
+        "payments/store/payment_detail.html",
+        {"payment": payment, "can_cancel": _can_cancel(payment)},
+    )
+
+
+def _can_cancel(payment: Payment) -> bool:
+    return not payment.is_cancelled and timezone.now() <= payment.cancel_deadline()
+
+
+@never_cache
+@store_staff_required
+def payment_cancel(request, number):
+    """「この取引を取り消す」: a confirmation step, then the ledger's reversing entry."""
+    payment = _store_payment(request, number)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_cancel_by_store(
+                payment=payment, actor=request.user, memo=form.cleaned_data["memo"]
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("payments:store_payment", number=payment.number)
+    return render(
+        request,
+        "payments/store/payment_cancel.html",
+        {"payment": payment, "form": form, "can_cancel": _can_cancel(payment)},
+    )
+
+
+# --- 入金 feed ------------------------------------------------------------------------------
+
+
+@store_staff_required
+def feed(request):
+    return render(request, "payments/store/feed.html")
+
+
+@never_cache
+@store_staff_required
+def feed_json(request):
+    """Polled every two seconds by the counter's feed page."""
+    return JsonResponse(
+        {
+            "payments": [
+                {
+                    "number": p.number,
+                    "amount": p.amount,
+                    "amount_display": _("%(amount)s yen") % {"amount": f"{p.amount:,}"},
+                    "time": date_format(timezone.localtime(p.created_at), "H:i:s"),
+                    "mode": p.get_mode_display(),
+                    "cancelled": p.is_cancelled,
+                    "url": reverse("payments:store_payment", args=[p.number]),
+                }
+                for p in selectors.store_feed(store=request.store)
+            ]
+        }
+    )

@@ -1,0 +1,327 @@
+#!/usr/bin/env python
+"""POS API benchmark: payments per second and p50/p99 latency of POST /api/v1/payments under
+gunicorn at 8 and 32 concurrent clients, next to the same server's framework floor (an
+unauthenticated GET /api/v1/payments: the whole middleware stack and a JSON 401, no query).
+
+Builds its own database (voucher_bench_pos) and drops it afterwards unless --keep; serves it
+with gunicorn on 127.0.0.1:8103 only. The load generator is threads with keep-alive
+http.client connections, bounded by --seconds per phase and by the codes issued beforehand.
+    .venv/bin/python scripts/bench_pos_api.py [--scale 1.0] [--seconds 10] [--workers 3 --threads 4]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+BENCH_DB = "voucher_bench_pos"
+HOST, PORT = "127.0.0.1", 8103
+
+from bench_ledger import recreate_database  # noqa: E402
+
+
+def bench_url() -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    from config.env import load_dotenv
+
+    load_dotenv(ROOT / ".env")
+    parts = urlsplit(
+        os.environ.get("DATABASE_URL", "postgres://voucher:voucher@127.0.0.1:5432/voucher")
+    )
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="0.1 for a quick check")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--codes-per-second", type=int, default=400, help="codes issued per phase second"
+    )
+    parser.add_argument("--clients", default="8,32", help="concurrent clients per phase")
+    parser.add_argument("--stores", type=int, default=50, help="stores (companies) paid")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args()
+    args.clients = [int(n) for n in args.clients.split(",")]
+
+    # Reuse bench_ledger's create/drop helper; it reads the database name from its module.
+    import bench_ledger
+
+    bench_ledger.BENCH_DB = BENCH_DB
+    url = bench_url()
+    recreate_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    call_command("migrate", verbosity=0)
+    server = None
+    try:
+        raw_keys, wallets = build_data(args)
+        server = start_gunicorn(args, url)
+        run(args, raw_keys, wallets, server.pid)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        connections.close_all()
+        if not args.keep:
+            recreate_database(url, drop_only=True)
+
+
+def build_data(args):
+    from datetime import timedelta
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from merchants.models import Company, Store, Terminal
+    from payments.services import api_key_create
+    from wallets import ledger
+    from wallets.models import Programme, Resident, ValueType, Wallet
+
+    today = timezone.localdate()
+    programme = Programme.objects.create(
+        code="bench",
+        name="ベンチマーク商品券",
+        issuer="ベンチ市",
+        starts_on=today - timedelta(days=1),
+        ends_on=today + timedelta(days=30),
+    )
+    common = ValueType.objects.create(
+        programme=programme, code="common", name="共通券", expires_on=programme.ends_on
+    )
+    # Each company's payable account is one row every payment to it updates: spread the load
+    # over --stores companies as a town does; --stores 1 measures the single-shop worst case.
+    raw_keys = []
+    for n in range(args.stores):
+        store = Store.objects.create(
+            company=Company.objects.create(code=f"B{n:04d}", name=f"ベンチ商店{n}"),
+            programme=programme,
+            code=f"BENCH{n:04d}",
+            name=f"ベンチ商店{n} 本店",
+            passcode=f"{n:06d}",
+        )
+        terminal = Terminal.objects.create(store=store, kind=Terminal.Kind.POS)
+        raw_keys.append(api_key_create(terminal=terminal, name="bench")[1])
+    pin = make_password("1234")
+    # Many wallets, so the measured cost is a payment's, not a queue on one wallet's lock.
+    wallets = []
+    for n in range(max(20, int(400 * args.scale))):
+        wallet = Wallet.objects.create(
+            programme=programme,
+            resident=Resident.objects.create(name=f"ベンチ {n}"),
+            ticket_number=f"{n:012d}",
+            pin_hash=pin,
+        )
+        ledger.grant(wallet=wallet, value_type=common, amount=10_000_000)
+        wallets.append(wallet)
+    return raw_keys, wallets
+
+
+def start_gunicorn(args, url):
+    env = dict(os.environ, DATABASE_URL=url, ALLOWED_HOSTS=HOST, LOG_LEVEL="ERROR")
+    # Django logs every 401 of the floor phase: keep that out of the figures' output.
+    log = ROOT / "bench-results" / "bench_pos_api-gunicorn.log"
+    log.parent.mkdir(exist_ok=True)
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(args.threads),
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((HOST, PORT), timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start on 127.0.0.1:8103")
+
+
+def issue_codes(wallets, count):
+    from payments.services import cpm_code_issue
+
+    return [cpm_code_issue(wallet=wallets[i % len(wallets)])[1] for i in range(count)]
+
+
+def load(clients, seconds, make_request):
+    """`clients` threads, each on one keep-alive connection, until the deadline."""
+    latencies, statuses, lock = [], {}, threading.Lock()
+    start_gate = threading.Barrier(clients + 1)
+
+    def worker():
+        conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        mine, seen = [], {}
+        start_gate.wait()
+        while time.monotonic() < deadline:
+            request = make_request()
+            if request is None:
+                break
+            t0 = time.perf_counter()
+            conn.request(*request)
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - t0)
+            seen[response.status] = seen.get(response.status, 0) + 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            for status, n in seen.items():
+                statuses[status] = statuses.get(status, 0) + n
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + seconds
+    started = time.perf_counter()
+    start_gate.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "per_second": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000 if latencies else 0,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0,
+        "statuses": statuses,
+    }
+
+
+def server_cpu_seconds(server_pid) -> tuple[float, float]:
+    """CPU used by the gunicorn workers and the PostgreSQL backends serving them, so the cost of
+    a payment can be read apart from what other processes on the machine take."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        backends = {row[0] for row in cursor.fetchall()}
+    workers = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server_pid:
+            workers.add(int(stat.parent.name))
+
+    def ticks(pids):
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / os.sysconf("SC_CLK_TCK")
+
+    return ticks(workers), ticks(backends)
+
+
+def cpu_ms(before, after, requests) -> tuple[float, float]:
+    return tuple((b - a) * 1000 / max(1, requests) for a, b in zip(before, after, strict=True))
+
+
+def run(args, raw_keys, wallets, server_pid):
+    from payments.models import Payment
+
+    headers = [
+        {"Authorization": f"Bearer {k}", "Content-Type": "application/json"} for k in raw_keys
+    ]
+    seconds = max(2.0, args.seconds * min(1.0, args.scale))
+    results = []
+    load(4, 1.0, lambda: ("GET", "/api/v1/payments", None, {}))  # let the workers warm up
+    for clients in args.clients:
+        cpu = server_cpu_seconds(server_pid)
+        floor = load(clients, seconds, lambda: ("GET", "/api/v1/payments", None, {}))
+        floor["cpu_ms"] = cpu_ms(cpu, server_cpu_seconds(server_pid), floor["requests"])
+        # Codes live 60 s: issue them just before the phase, more than it can use.
+        budget = int(min(20_000, max(500, args.codes_per_second * seconds)))
+        codes = issue_codes(wallets, budget)
+        lock = threading.Lock()
+
+        def next_payment(codes=codes, lock=lock):
+            with lock:
+                if not codes:
+                    return None
+                code = codes.pop()
+                auth = headers[len(codes) % len(headers)]
+            body = json.dumps({"code": code, "amount": 100})
+            return ("POST", "/api/v1/payments", body, auth | {"Idempotency-Key": str(uuid.uuid4())})
+
+        before = Payment.objects.count()
+        cpu = server_cpu_seconds(server_pid)
+        pay = load(clients, seconds, next_payment)
+        pay["cpu_ms"] = cpu_ms(cpu, server_cpu_seconds(server_pid), pay["requests"])
+        made = Payment.objects.count() - before
+        assert made == pay["statuses"].get(201, 0), (made, pay["statuses"])
+        results.append((clients, floor, pay, len(codes)))
+
+    print(
+        f"\nPOS API benchmark: gunicorn gthread {args.workers}x{args.threads} on {HOST}:{PORT}, "
+        f"{os.cpu_count()} CPUs, {seconds:.0f} s per phase, {len(wallets)} wallets"
+    )
+    print(
+        f"{'clients':>7} {'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'CPU ms/req: Django + PostgreSQL':>32}  statuses"
+    )
+    for clients, floor, pay, left in results:
+        for name, r in (("floor (401, no query)", floor), ("POST /payments (201)", pay)):
+            print(
+                f"{clients:>7} {name:<28} {r['per_second']:>8.1f} {r['p50_ms']:>8.1f} "
+                f"{r['p99_ms']:>8.1f} {r['cpu_ms'][0]:>23.2f} + {r['cpu_ms'][1]:>6.2f}  {r['statuses']}"
+            )
+        ratio = pay["per_second"] / floor["per_second"] if floor["per_second"] else 0
+        note = " (ran out of pre-issued codes)" if left == 0 else ""
+        print(f"{'':>7} payments / floor = {ratio:.2f}{note}")
+
+    from django.core.management import call_command
+
+    call_command("check_ledger")
+
+
+if __name__ == "__main__":
+    main()

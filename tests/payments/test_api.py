@@ -1,0 +1,264 @@
+"""POS API: bearer keys, idempotency, and every stable error code."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from payments import services
+from payments.models import ApiKey, Payment
+from payments.openapi import ERROR_CODES, openapi_document
+from tests import factories
+
+
+@pytest.fixture
+def api_key(pos_terminal):
+    _key, raw = services.api_key_create(terminal=pos_terminal, name="レジ1")
+    return raw
+
+
+@pytest.fixture
+def api(client, api_key):
+    def call(method, path, body=None, key="k-1", auth=api_key):
+        headers = {"Authorization": f"Bearer {auth}"} if auth else {}
+        if key:
+            headers["Idempotency-Key"] = key
+        return getattr(client, method)(
+            "/api/v1" + path,
+            data=json.dumps(body) if body is not None else None,
+            content_type="application/json",
+            headers=headers,
+        )
+
+    return call
+
+
+def code_for(wallet, **kw):
+    return services.cpm_code_issue(wallet=wallet, **kw)[1]
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+
+
+def test_create_get_list_cancel(api, wallet, pos_terminal):
+    response = api("post", "/payments", {"code": code_for(wallet), "amount": 1_000})
+    assert response.status_code == 201
+    created = response.json()
+    assert created["amount"] == 1_000 and created["mode"] == "pos"
+    assert created["terminal_id"] == pos_terminal.terminal_id
+    assert sum(s["amount"] for s in created["splits"]) == 1_000
+
+    assert api("get", f"/payments/{created['number']}").json() == created
+    listed = api("get", "/payments").json()["payments"]
+    assert [p["number"] for p in listed] == [created["number"]]
+    today = timezone.localdate()
+    assert api(
+        "get", f"/payments?from={today - timedelta(days=3)}&to={today - timedelta(days=1)}"
+    ).json() == {"payments": []}
+
+    cancelled = api("post", f"/payments/{created['number']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert_error(api("post", f"/payments/{created['number']}/cancel"), 409, "already_cancelled")
+
+
+def test_a_retry_returns_the_first_result(api, wallet):
+    body = {"code": code_for(wallet), "amount": 700}
+    first = api("post", "/payments", body, key="retry-1")
+    second = api("post", "/payments", body, key="retry-1")
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert Payment.objects.count() == 1
+
+
+def test_same_key_different_parameters_is_a_conflict(api, wallet):
+    code = code_for(wallet)
+    api("post", "/payments", {"code": code, "amount": 700}, key="k")
+    assert_error(
+        api("post", "/payments", {"code": code, "amount": 701}, key="k"),
+        409,
+        "idempotency_conflict",
+    )
+    other_code = code_for(wallet)
+    assert_error(
+        api("post", "/payments", {"code": other_code, "amount": 700}, key="k"),
+        409,
+        "idempotency_conflict",
+    )
+    assert Payment.objects.count() == 1
+
+
+def test_code_errors(api, wallet):
+    code = code_for(wallet)
+    api("post", "/payments", {"code": code, "amount": 100}, key="a")
+    assert_error(api("post", "/payments", {"code": code, "amount": 100}, key="b"), 409, "code_used")
+    old = code_for(wallet, now=timezone.now() - timedelta(seconds=61))
+    assert_error(
+        api("post", "/payments", {"code": old, "amount": 100}, key="c"), 410, "code_expired"
+    )
+    assert_error(
+        api("post", "/payments", {"code": "garbage", "amount": 100}, key="d"), 400, "code_invalid"
+    )
+    assert_error(
+        api("post", "/payments", {"code": wallet.ticket_number, "amount": 100}, key="e"),
+        400,
+        "code_invalid",
+    )
+
+
+def test_money_errors(api, wallet, programme, local, company):
+    assert_error(
+        api("post", "/payments", {"code": code_for(wallet), "amount": 8_001}, key="a"),
+        422,
+        "insufficient_balance",
+    )
+    # The terminal's store is small/local; a store of another programme is not eligible.
+    other_programme = factories.programme()
+    other_vt = factories.value_type(other_programme)
+    stranger = factories.funded_wallet(other_programme, {other_vt: 1_000})
+    assert_error(
+        api("post", "/payments", {"code": code_for(stranger), "amount": 100}, key="b"),
+        422,
+        "store_not_eligible",
+    )
+    programme.starts_on = timezone.localdate() + timedelta(days=1)
+    programme.ends_on = programme.starts_on + timedelta(days=10)
+    programme.save()
+    assert_error(
+        api("post", "/payments", {"code": code_for(wallet), "amount": 100}, key="c"),
+        422,
+        "programme_not_active",
+    )
+    assert Payment.objects.count() == 0
+
+
+def test_store_not_eligible_for_the_value_types(client, programme, local, company):
+    large = factories.store(company, programme, is_small_local=False)
+    terminal = factories.terminal(large, kind="pos")
+    _key, raw = services.api_key_create(terminal=terminal)
+    only_local = factories.funded_wallet(programme, {local: 1_000})
+    response = client.post(
+        "/api/v1/payments",
+        data=json.dumps({"code": code_for(only_local), "amount": 100}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {raw}", "Idempotency-Key": "x"},
+    )
+    assert_error(response, 422, "store_not_eligible")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": "x", "amount": 0},
+        {"code": "x", "amount": -5},
+        {"code": "x", "amount": "100"},
+        {"code": "x", "amount": 1.5},
+        {"code": "x", "amount": True},
+        {"amount": 100},
+        [1, 2],
+    ],
+)
+def test_validation_errors(api, body):
+    assert_error(api("post", "/payments", body), 400, "validation_error")
+
+
+def test_validation_of_headers_and_ranges(api, client, api_key):
+    assert_error(
+        api("post", "/payments", {"code": "x", "amount": 1}, key=None), 400, "validation_error"
+    )
+    response = client.post(
+        "/api/v1/payments",
+        data="{not json",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": "z"},
+    )
+    assert_error(response, 400, "validation_error")
+    assert_error(api("get", "/payments?from=yesterday"), 400, "validation_error")
+    assert_error(api("get", "/payments?from=2026-02-30"), 400, "validation_error")
+    assert_error(api("get", "/payments?to=2026-02-10T25:00"), 400, "validation_error")
+    assert_error(api("get", "/payments?from=2026-01-01&to=2026-12-31"), 400, "validation_error")
+
+
+def test_outside_cancel_window(api, wallet, pos_terminal, programme):
+    payment = services.payment_create_cpm(
+        terminal=pos_terminal, code=code_for(wallet), amount=100, idempotency_key="w", mode="pos"
+    )
+    Payment.objects.filter(pk=payment.pk).update(
+        created_at=timezone.now() - programme.cancel_window - timedelta(seconds=1)
+    )
+    assert_error(api("post", f"/payments/{payment.number}/cancel"), 422, "outside_cancel_window")
+
+
+def test_unauthorized_revoked_and_other_stores(
+    api, client, wallet, pos_terminal, company, programme
+):
+    assert_error(api("get", "/payments", auth=None), 401, "unauthorized")
+    assert_error(api("get", "/payments", auth="vk_wrong"), 401, "unauthorized")
+    other_terminal = factories.terminal(factories.store(company, programme), kind="pos")
+    _key, other_raw = services.api_key_create(terminal=other_terminal)
+    payment = services.payment_create_cpm(
+        terminal=pos_terminal, code=code_for(wallet), amount=100, idempotency_key="p", mode="pos"
+    )
+    assert_error(api("get", f"/payments/{payment.number}", auth=other_raw), 404, "not_found")
+    assert_error(
+        api("post", f"/payments/{payment.number}/cancel", auth=other_raw), 404, "not_found"
+    )
+    assert api("get", "/payments", auth=other_raw).json() == {"payments": []}
+    services.api_key_revoke(api_key=ApiKey.objects.get(terminal=other_terminal))
+    assert_error(api("get", "/payments", auth=other_raw), 401, "unauthorized")
+    assert_error(api("delete", "/payments"), 405, "method_not_allowed")
+
+
+def test_only_a_hash_of_the_key_is_stored(pos_terminal):
+    api_key, raw = services.api_key_create(terminal=pos_terminal)
+    assert raw not in {api_key.key_hash, api_key.prefix}
+    assert api_key.key_hash == services.api_key_hash(raw)
+
+
+def test_openapi_document_is_served_and_every_path_exists(client):
+    served = client.get("/api/v1/openapi.json").json()
+    assert served["openapi"].startswith("3.")
+    assert served["paths"] == openapi_document()["paths"]
+    for path, operations in served["paths"].items():
+        concrete = "/api/v1" + path.replace("{number}", "AbCdEfGh12345678")
+        try:
+            match = resolve(concrete)
+        except Resolver404:
+            pytest.fail(f"{path} in the OpenAPI document has no view")
+        assert match.view_name.startswith("payments:api_")
+        for method in operations:
+            response = getattr(client, method)(concrete)
+            assert response.status_code == 401  # exists, allows the method, needs a key
+    for code in [
+        "insufficient_balance",
+        "code_expired",
+        "code_used",
+        "code_invalid",
+        "store_not_eligible",
+        "programme_not_active",
+        "outside_cancel_window",
+        "already_cancelled",
+        "validation_error",
+        "unauthorized",
+        "not_found",
+        "idempotency_conflict",
+    ]:
+        assert code in ERROR_CODES
+
+
+def test_api_is_csrf_exempt_only_because_it_needs_a_key(api_key, wallet):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(
+        "/api/v1/payments",
+        data=json.dumps({"code": code_for(wallet), "amount": 100}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": "csrf"},
+    )
+    assert response.status_code == 201

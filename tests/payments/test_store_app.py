@@ -1,0 +1,212 @@
+"""The store app: device set-up, staff sign-in, CPM payments, history with cancel, 入金 feed."""
+
+import re
+import uuid
+from datetime import timedelta
+
+from django.utils import timezone
+
+from merchants.models import AuditLog
+from payments import services
+from payments.access import TERMINAL_COOKIE
+from payments.models import Payment
+from tests import factories
+from tests.payments.conftest import pair
+
+
+def test_setup_shows_the_store_then_remembers_the_device(client, app_terminal, small_store):
+    response = client.post(
+        "/store/setup/", {"terminal_id": app_terminal.terminal_id, "password": "52825282"}
+    )
+    html = response.content.decode()
+    assert "店舗情報の確認" in html and small_store.name in html
+    assert TERMINAL_COOKIE not in response.cookies  # not before the person confirms
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    response = client.post("/store/setup/confirm/", {"token": token})
+    assert response["Location"] == "/store/login/"
+    cookie = response.cookies[TERMINAL_COOKIE]
+    assert cookie["max-age"] >= 365 * 24 * 3600 and cookie["httponly"]
+    assert small_store.name in client.get("/store/login/").content.decode()
+    assert AuditLog.objects.filter(action="payments.terminal.paired").exists()
+
+
+def test_setup_refuses_wrong_pairs_and_throttles(client, app_terminal):
+    for _ in range(services.ADDRESS_MAX_FAILURES):
+        response = client.post(
+            "/store/setup/", {"terminal_id": app_terminal.terminal_id, "password": "nope"}
+        )
+        assert "端末IDまたは端末パスワードが正しくありません" in response.content.decode()
+    response = client.post(
+        "/store/setup/", {"terminal_id": app_terminal.terminal_id, "password": "52825282"}
+    )
+    assert "試行回数が多すぎます" in response.content.decode()
+
+
+def test_a_forged_setup_token_pairs_nothing(client, app_terminal):
+    response = client.post("/store/setup/confirm/", {"token": f"{app_terminal.pk}:forged"})
+    assert response["Location"] == "/store/setup/"
+    assert TERMINAL_COOKIE not in response.cookies
+
+
+def test_store_pages_need_a_paired_device(client, store_staff):
+    client.force_login(store_staff)
+    assert client.get("/store/")["Location"] == "/store/setup/"
+    assert client.get("/store/login/")["Location"] == "/store/setup/"
+
+
+def test_only_staff_of_the_terminals_store_can_sign_in(
+    client, app_terminal, company_admin, other_company_admin, company, programme
+):
+    pair(client, app_terminal)
+    elsewhere = factories.store(company, programme)
+    other_staff = factories.user(
+        "dave-staff1", role="store_staff", company=company, store=elsewhere
+    )
+    for user in (other_staff, company_admin, other_company_admin):
+        response = client.post(
+            "/store/login/", {"username": user.username, "password": "Passw0rd-test"}
+        )
+        assert "このログインIDではこの店舗の端末を使えません" in response.content.decode()
+        assert "_auth_user_id" not in client.session
+
+
+def test_first_password_is_the_login_id_and_must_be_changed(client, app_terminal, small_store):
+    staff = factories.user(
+        "eve-staff01",
+        password="eve-staff01",
+        role="store_staff",
+        company=small_store.company,
+        store=small_store,
+    )
+    staff.must_change_password = True
+    staff.save()
+    pair(client, app_terminal)
+    response = client.post("/store/login/", {"username": "eve-staff01", "password": "eve-staff01"})
+    assert response["Location"] == "/store/password/"
+    assert client.get("/store/pay/")["Location"] == "/store/password/"
+    response = client.post(
+        "/store/password/", {"new_password1": "Short1pass", "new_password2": "Short1pass"}
+    )
+    assert "パスワードは12文字以上にしてください" in response.content.decode()
+    response = client.post(
+        "/store/password/",
+        {"new_password1": "eve-staff01", "new_password2": "eve-staff01"},
+    )
+    assert "現在のパスワードとは別のパスワードにしてください" in response.content.decode()
+    response = client.post(
+        "/store/password/",
+        {"new_password1": "Counter-2026-ok", "new_password2": "Counter-2026-ok"},
+    )
+    assert response["Location"] == "/store/"
+    staff.refresh_from_db()
+    assert not staff.must_change_password and staff.check_password("Counter-2026-ok")
+    assert client.get("/store/pay/").status_code == 200
+
+
+def test_repeated_wrong_passwords_lock_the_login_id(client, app_terminal, store_staff):
+    pair(client, app_terminal)
+    for _ in range(5):
+        client.post("/store/login/", {"username": store_staff.username, "password": "wrong"})
+    response = client.post(
+        "/store/login/", {"username": store_staff.username, "password": "Passw0rd-test"}
+    )
+    assert "ロックされています" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def scan(client, code, amount=1_500):
+    page = client.post("/store/pay/", {"amount": amount, "key": str(uuid.uuid4())})
+    html = page.content.decode()
+    assert "お客様に金額をご確認ください" in html and f"{amount:,} 円" in html
+    key = re.search(r'name="key" value="([0-9a-f-]+)"', html).group(1)
+    return client.post("/store/pay/scan/", {"amount": amount, "key": key, "code": code})
+
+
+def test_cpm_payment_from_the_store_app(store_app, wallet, app_terminal, store_staff):
+    _cpm, text = services.cpm_code_issue(wallet=wallet)
+    response = scan(store_app, text)
+    payment = Payment.objects.get()
+    assert response["Location"] == f"/store/payments/{payment.number}/done/"
+    assert (payment.terminal, payment.mode, payment.entry.created_by) == (
+        app_terminal,
+        "cpm",
+        store_staff,
+    )
+    html = store_app.get(response["Location"]).content.decode()
+    assert "お支払いが完了しました" in html and "1,500 円" in html and "data-live-clock" in html
+
+
+def test_bad_scans_and_amounts_say_why(store_app, wallet):
+    response = store_app.post("/store/pay/", {"amount": "0"})
+    assert "1円以上の金額を入力してください" in response.content.decode()
+    response = scan(store_app, "not-a-code")
+    assert "電子チケットのコードではありません" in response.content.decode()
+    _cpm, text = services.cpm_code_issue(wallet=wallet)
+    response = scan(store_app, text, amount=50_000)
+    assert "残高が不足しています" in response.content.decode()
+    assert Payment.objects.count() == 0
+
+
+def test_history_detail_and_cancel_with_confirmation(store_app, resident, wallet, app_terminal):
+    _cpm, text = services.cpm_code_issue(wallet=wallet)
+    payment = services.payment_create_cpm(
+        terminal=app_terminal, code=text, amount=800, idempotency_key="h"
+    )
+    assert payment.number in store_app.get("/store/payments/").content.decode()
+    detail = store_app.get(f"/store/payments/{payment.number}/").content.decode()
+    assert "この取引を取り消す" in detail
+    confirm = store_app.get(f"/store/payments/{payment.number}/cancel/").content.decode()
+    assert "この決済を取り消しますか" in confirm
+    payment.refresh_from_db()
+    assert not payment.is_cancelled  # the confirmation page alone changes nothing
+    response = store_app.post(f"/store/payments/{payment.number}/cancel/", {"memo": "打ち間違い"})
+    assert response["Location"] == f"/store/payments/{payment.number}/"
+    payment.refresh_from_db()
+    assert payment.is_cancelled and payment.cancel_memo == "打ち間違い"
+    assert "取消済" in store_app.get(response["Location"]).content.decode()
+    again = store_app.post(f"/store/payments/{payment.number}/cancel/", {"memo": ""})
+    assert "この取引はここでは取り消せません" in again.content.decode()
+
+
+def test_no_cancel_outside_the_window(store_app, wallet, small_store, programme):
+    past = timezone.now() - programme.cancel_window - timedelta(minutes=1)
+    payment = services.payment_create_mpm(
+        wallet=wallet, store=small_store, amount=100, idempotency_key="old"
+    )
+    Payment.objects.filter(pk=payment.pk).update(created_at=past)
+    url = f"/store/payments/{payment.number}/"
+    assert (
+        "この取引を取り消す" not in store_app.get(url + f"?date={past:%Y-%m-%d}").content.decode()
+    )
+    response = store_app.post(url + "cancel/", {"memo": ""})
+    assert "取消可能期間を過ぎています" in response.content.decode()
+    payment.refresh_from_db()
+    assert not payment.is_cancelled
+
+
+def test_another_stores_payment_is_not_found(store_app, company, programme, common):
+    other_store = factories.store(company, programme)
+    other_wallet = factories.funded_wallet(programme, {common: 1_000})
+    payment = services.payment_create_mpm(
+        wallet=other_wallet, store=other_store, amount=100, idempotency_key="o"
+    )
+    assert store_app.get(f"/store/payments/{payment.number}/").status_code == 404
+    assert store_app.post(f"/store/payments/{payment.number}/cancel/").status_code == 404
+    assert payment.number not in store_app.get("/store/feed.json").content.decode()
+
+
+def test_feed_lists_todays_payments_as_they_land(store_app, wallet, small_store):
+    assert store_app.get("/store/feed.json").json() == {"payments": []}
+    payment = services.payment_create_mpm(
+        wallet=wallet, store=small_store, amount=1_234, idempotency_key="f"
+    )
+    rows = store_app.get("/store/feed.json").json()["payments"]
+    assert [(r["number"], r["amount"], r["amount_display"]) for r in rows] == [
+        (payment.number, 1_234, "1,234 円")
+    ]
+    assert "入金" in store_app.get("/store/feed/").content.decode()
+
+
+def test_history_survives_impossible_dates(store_app):
+    assert store_app.get("/store/payments/?date=2026-02-30").status_code == 200
+    assert store_app.get("/store/payments/?date=nonsense").status_code == 200
