@@ -21,7 +21,7 @@ _FULL_TO_HALF = {}
 for _code in range(0xFF66, 0xFFA0):
     _half = chr(_code)
     _full = unicodedata.normalize("NFKC", _half)
-    if len(_full) == 1 and "ァ" <= _full <= "ヺ" or _full == "ー":
+    if (len(_full) == 1 and "ァ" <= _full <= "ヺ") or _full == "ー":
         _FULL_TO_HALF[_full] = _half
 _FULL_TO_HALF["\u3099"] = "ﾞ"  # combining voiced mark, from NFD of ガ etc.
 _FULL_TO_HALF["\u309a"] = "ﾟ"
