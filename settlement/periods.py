@@ -56,14 +56,3 @@ def period_containing(programme: Programme, day: date) -> Period:
             start, end = day.replace(day=16), day.replace(day=last)
     payment = next_business_day(end + timedelta(days=programme.payment_offset_days))
     return Period(start, end, payment)
-
-
-def periods_between(programme: Programme, first: date, last: date) -> list[Period]:
-    """Every period that overlaps [first, last], in order."""
-    periods = []
-    day = first
-    while day <= last:
-        period = period_containing(programme, day)
-        periods.append(period)
-        day = period.end + timedelta(days=1)
-    return periods
