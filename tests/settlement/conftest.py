@@ -24,3 +24,9 @@ def autumn(db):
         cancel_window=timedelta(hours=24),
     )
     return programme
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Issued statements go to a throw-away folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
