@@ -181,7 +181,7 @@ def test_city_staff_cancel_late_with_reason_and_next_payout_adjusts(staff, seaso
 
 
 def test_expire_action_and_command_report_counts_and_totals(staff, season, capsys):
-    programme, wallet, _p = season
+    programme, _wallet, _p = season
     programme.value_types.update(expires_on=date(2026, 11, 1))
     response = staff.post(
         reverse("admin:wallets_programme_changelist"),
