@@ -42,6 +42,11 @@ class CycleOverview:
     current: periods.Period
     upcoming: list[periods.Period]
 
+    @property
+    def fee_percent(self) -> str:
+        """0.0150 -> '1.5' for people, who read rates in percent."""
+        return f"{(self.programme.fee_rate * 100).normalize():f}"
+
 
 def company_cycles(user: User, *, today: date | None = None, count: int = 3) -> list[CycleOverview]:
     """精算サイクル: per programme the company takes part in, this period and the next ones."""

@@ -100,5 +100,7 @@ def test_cycle_page_states_cycle_dates_and_fee_rule(admin_client, closed):
     html = response.content.decode()
     assert response.status_code == 200
     assert "テスト市プレミアム商品券" in html
-    assert "0.015" in html
-    assert "15" in html
+    assert "1.5%" in html
+    assert "15 日後" in html
+    # Today (real date) lies in some period; its payment date is listed as a business day.
+    assert "現在の対象期間" in html
