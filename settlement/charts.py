@@ -39,7 +39,7 @@ def daily_bars(daily) -> dict:
         for i in range(5)
     ]
     every = max(len(daily) // 8, 1)
-    labels = [b for i, b in enumerate(bars) if i % every == 0]
+    labels = [b for i, b in enumerate(bars) if i % every == 0 and b.x < WIDTH - 40]
     return {
         "width": WIDTH,
         "height": HEIGHT,

@@ -86,3 +86,43 @@ def test_payout_list_and_statement_download(
         or "15" in desktop.locator("main").inner_text()
     )
     screenshot(desktop, "cycle")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_city_dashboard_draws_its_charts(
+    live_server, client, city_staff, company, autumn, desktop, screenshot
+):
+    vt = factories.value_type(autumn)
+    wallet = factories.funded_wallet(autumn, {vt: 90_000})
+    small = factories.store(company, autumn, is_small_local=True)
+    large = factories.store(factories.company(name="大型店"), autumn)
+    for n in range(20):
+        ledger.pay(
+            wallet=wallet,
+            store=small if n % 3 else large,
+            amount=500 + 250 * n,
+            idempotency_key=f"d{n}",
+            mode="mpm",
+            now=at(date(2026, 10, 1 + n)),
+        )
+    services.settlement_run(programme=autumn, period_end=date(2026, 10, 15))
+
+    client.force_login(city_staff)
+    desktop.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    errors = []
+    desktop.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    desktop.goto(live_server.url + reverse("admin:settlement_dashboard", args=[autumn.pk]))
+    assert desktop.locator("[data-figure=granted]").inner_text() == "90,000 円"
+    assert desktop.locator("svg.dash-chart").first.locator("rect").count() >= 50
+    assert desktop.locator("svg.dash-chart").first.bounding_box()["height"] > 150
+    assert not [e for e in errors if "Content Security Policy" in e]
+    screenshot(desktop, "dashboard")
