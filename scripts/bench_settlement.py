@@ -155,7 +155,7 @@ def generate(payments: int, companies: int) -> int:
                           100 + (i * 37) %% 4900 AS amount,
                           timestamptz %(start)s + ((i * 7919) %% %(seconds)s) * interval '1 second'
                               AS created_at
-                   FROM generate_series(%(first)s, %(last)s) i
+                   FROM generate_series(%(first)s::bigint, %(last)s::bigint) i
                    JOIN wallets_account wa ON wa.kind = 'wallet'
                         AND wa.wallet_id = (SELECT min(id) FROM wallets_wallet) + i %% %(wallets)s
                    JOIN merchants_store s ON s.id = (SELECT min(id) FROM merchants_store)

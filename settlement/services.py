@@ -76,6 +76,7 @@ def settlement_run_request(
     from settlement.tasks import settle_period
 
     period = _checked_period(programme, period_end, today or timezone.localdate())
+    _check_previous_closed(programme, period)
     with transaction.atomic():
         run, created = SettlementRun.objects.get_or_create(
             programme=programme,
@@ -84,6 +85,8 @@ def settlement_run_request(
         )
         if created:
             audit_log(action="settlement.run.requested", actor=actor, obj=run, period=str(period))
+        if run.status == SettlementRun.Status.QUEUED:
+            # Also a retry after a failed attempt: the run itself is idempotent.
             transaction.on_commit(
                 lambda: settle_period.enqueue(
                     programme_id=programme.pk,
@@ -92,6 +95,18 @@ def settlement_run_request(
                 )
             )
     return run
+
+
+def _check_previous_closed(programme: Programme, period: periods.Period) -> None:
+    """Periods close in order, so every cancellation before this one is already accounted."""
+    previous_end = period.start - timedelta(days=1)
+    if (
+        previous_end >= programme.starts_on
+        and not SettlementRun.objects.filter(
+            programme=programme, period_end=previous_end, status=SettlementRun.Status.DONE
+        ).exists()
+    ):
+        raise EarlierPeriodOpen(period=str(periods.period_containing(programme, previous_end)))
 
 
 def _user(actor):
