@@ -81,10 +81,7 @@ def test_payout_list_and_statement_download(
     assert target.read_bytes().startswith(b"%PDF")
 
     desktop.goto(live_server.url + reverse("settlement:cycle"))
-    assert (
-        "半月" in desktop.locator("main").inner_text()
-        or "15" in desktop.locator("main").inner_text()
-    )
+    assert "精算サイクル：半月ごと" in desktop.locator("main").inner_text()
     screenshot(desktop, "cycle")
 
 
