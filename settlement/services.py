@@ -169,14 +169,7 @@ def settlement_run(
         )
         if run.status == SettlementRun.Status.DONE:
             return run
-        previous_end = period.start - timedelta(days=1)
-        if (
-            previous_end >= programme.starts_on
-            and not SettlementRun.objects.filter(
-                programme=programme, period_end=previous_end, status=SettlementRun.Status.DONE
-            ).exists()
-        ):
-            raise EarlierPeriodOpen(period=str(periods.period_containing(programme, previous_end)))
+        _check_previous_closed(programme, period)
         params = {
             "programme": programme.pk,
             "start": _local_midnight(period.start),
