@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db import connection, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -158,11 +159,17 @@ def settlement_run(
     Aggregation is set-based in SQL (GROUP BY company), so memory stays flat however many
     payments the period holds. Late cancellations are netted on this payout unless that would
     make it negative; then they wait for the company's next payout.
+
+    Three steps, each safe to repeat after a crash: freeze the payouts (one transaction), post
+    each company's settlement entry in its own short transaction (so payments to that company
+    wait milliseconds, not the whole run, for its payable account), then mark the run done.
     """
     period = _checked_period(programme, period_end, today or timezone.localdate())
     with transaction.atomic():
-        programme = Programme.objects.select_for_update().get(pk=programme.pk)
-        run, _created = SettlementRun.objects.select_for_update().get_or_create(
+        # NO KEY UPDATE: serialises runs of the programme, yet payments and cancellations,
+        # whose foreign keys take KEY SHARE on the programme row, never wait for it.
+        programme = Programme.objects.select_for_update(no_key=True).get(pk=programme.pk)
+        run, _created = SettlementRun.objects.get_or_create(
             programme=programme,
             period_start=period.start,
             defaults={"period_end": period.end, "started_by": _user(actor)},
@@ -170,84 +177,102 @@ def settlement_run(
         if run.status == SettlementRun.Status.DONE:
             return run
         _check_previous_closed(programme, period)
-        params = {
-            "programme": programme.pk,
-            "start": _local_midnight(period.start),
-            "end": _local_midnight(period.end + timedelta(days=1)),
-        }
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS settlement_claims")
-            cursor.execute(CLAIMS_SQL, params)
-            cursor.execute(TOTALS_SQL, params)
-            rows = cursor.fetchall()
-        payouts = []
-        for company_id, n, gross, cancelled_n, cancelled, late_n, late in rows:
-            base = gross - cancelled - late
-            if base < 0:  # never a negative payout: the late cancellations wait
-                late_n, late, base = 0, 0, gross - cancelled
-            fee = fee_for(base, programme.fee_rate)
-            payouts.append(
-                Payout(
-                    run=run,
-                    programme=programme,
-                    company_id=company_id,
-                    period_start=period.start,
-                    period_end=period.end,
-                    scheduled_on=period.payment_date,
-                    payment_count=n,
-                    gross=gross,
-                    cancelled_count=cancelled_n,
-                    cancelled=cancelled,
-                    adjustment_count=late_n,
-                    adjustment=-late,
-                    fee=fee,
-                    net=base - fee,
-                )
-            )
-        Payout.objects.bulk_create(payouts, batch_size=1000)
-        with connection.cursor() as cursor:
-            cursor.execute(LINES_SQL, {"run": run.pk})
-        fee_income = ledger.account_for(programme, Account.Kind.FEE_INCOME)
-        for payout in Payout.objects.filter(run=run).select_related("company"):
-            base = payout.net + payout.fee
-            if not base:
-                continue
-            ledger.transfer(
-                programme=programme,
-                kind=JournalEntry.Kind.SETTLEMENT,
-                lines=[
-                    (
-                        ledger.account_for(
-                            programme, Account.Kind.MERCHANT_PAYABLE, company=payout.company
-                        ),
-                        -base,
-                    ),
-                    (
-                        ledger.account_for(
-                            programme, Account.Kind.PAYOUT_CLEARING, company=payout.company
-                        ),
-                        payout.net,
-                    ),
-                    (fee_income, payout.fee),
-                ],
-                actor=actor,
-                memo=f"settlement {period}",
-                idempotency_key=f"settlement:{run.pk}:{payout.company_id}",
-            )
+        if not run.payouts.exists():
+            _freeze_payouts(run, programme, period)
+    for payout_id in run.payouts.order_by("pk").values_list("pk", flat=True):
+        _post_settlement(payout_id, actor=actor, memo=f"settlement {period}")
+    with transaction.atomic():
+        run = SettlementRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == SettlementRun.Status.DONE:
+            return run
         run.status = SettlementRun.Status.DONE
         run.finished_at = timezone.now()
         run.started_by = run.started_by or _user(actor)
         run.save(update_fields=["status", "finished_at", "started_by"])
+        totals = run.payouts.aggregate(count=Count("pk"), total=Sum("net"))
         audit_log(
             action="settlement.run.done",
             actor=actor,
             obj=run,
             period=str(period),
-            payouts=len(payouts),
-            total=sum(p.net for p in payouts),
+            payouts=totals["count"],
+            total=totals["total"] or 0,
         )
         transaction.on_commit(lambda: _enqueue_statements(run.pk))
     return run
+
+
+def _freeze_payouts(run: SettlementRun, programme: Programme, period: periods.Period) -> None:
+    params = {
+        "programme": programme.pk,
+        "start": _local_midnight(period.start),
+        "end": _local_midnight(period.end + timedelta(days=1)),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS settlement_claims")
+        cursor.execute(CLAIMS_SQL, params)
+        cursor.execute(TOTALS_SQL, params)
+        rows = cursor.fetchall()
+    payouts = []
+    for company_id, n, gross, cancelled_n, cancelled, late_n, late in rows:
+        base = gross - cancelled - late
+        if base < 0:  # never a negative payout: the late cancellations wait
+            late_n, late, base = 0, 0, gross - cancelled
+        fee = fee_for(base, programme.fee_rate)
+        payouts.append(
+            Payout(
+                run=run,
+                programme=programme,
+                company_id=company_id,
+                period_start=period.start,
+                period_end=period.end,
+                scheduled_on=period.payment_date,
+                payment_count=n,
+                gross=gross,
+                cancelled_count=cancelled_n,
+                cancelled=cancelled,
+                adjustment_count=late_n,
+                adjustment=-late,
+                fee=fee,
+                net=base - fee,
+            )
+        )
+    Payout.objects.bulk_create(payouts, batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute(LINES_SQL, {"run": run.pk})
+
+
+def _post_settlement(payout_id: int, *, actor, memo: str) -> None:
+    """The payout's entry: merchant payable −(net + fee), payout clearing +net, fee income +fee."""
+    with transaction.atomic():
+        # The payout row lock makes a racing second runner find the entry by its key.
+        payout = (
+            Payout.objects.select_for_update(of=("self",))
+            .select_related("company", "programme")
+            .get(pk=payout_id)
+        )
+        base = payout.net + payout.fee
+        if not base:
+            return
+        programme, company = payout.programme, payout.company
+        ledger.transfer(
+            programme=programme,
+            kind=JournalEntry.Kind.SETTLEMENT,
+            lines=[
+                (
+                    ledger.account_for(programme, Account.Kind.MERCHANT_PAYABLE, company=company),
+                    -base,
+                ),
+                (
+                    ledger.account_for(programme, Account.Kind.PAYOUT_CLEARING, company=company),
+                    payout.net,
+                ),
+                (ledger.account_for(programme, Account.Kind.FEE_INCOME), payout.fee),
+            ],
+            actor=actor,
+            memo=memo,
+            idempotency_key=f"settlement:{payout.run_id}:{company.pk}",
+        )
 
 
 def _enqueue_statements(run_id: int) -> None:

@@ -1,7 +1,7 @@
 """Closing periods: the rules around the run itself (order, timing, races, deferral, fees)."""
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -110,4 +110,73 @@ def test_two_runs_racing_close_the_period_once(autumn, shop):
     assert SettlementRun.objects.count() == 1
     assert Payout.objects.get().net == 5_010 - 75
     assert JournalEntry.objects.filter(kind="settlement").count() == 1
+    call_command("check_ledger", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def unsettled(company) -> int:
+    """Payments − cancellations that no payout has accounted for yet, from the payments side."""
+    from django.db.models import Max, Sum
+
+    from payments.models import Payment
+    from settlement.models import SettlementRun as Run
+
+    closed_end = Run.objects.filter(status="done").aggregate(end=Max("period_end"))["end"]
+    payments = Payment.objects.filter(company=company)
+    if closed_end:
+        payments = payments.filter(created_at__gte=at(closed_end, 0) + timedelta(days=1))
+    open_gross = payments.aggregate(t=Sum("amount"))["t"] or 0
+    unclaimed = (
+        Payment.objects.filter(
+            company=company, status="cancelled", payout_line__isnull=True
+        ).aggregate(t=Sum("amount"))["t"]
+        or 0
+    )
+    return open_gross - unclaimed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancellations_racing_the_close_are_accounted_exactly_once(autumn, shop, company):
+    from wallets.models import Account
+
+    wallet, store = shop
+    first_half = [pay(wallet, store, 100 + n, date(2026, 10, 2), f"r{n}") for n in range(20)]
+    barrier, errors = threading.Barrier(2), []
+
+    def close():
+        try:
+            barrier.wait()
+            services.settlement_run(programme=autumn, period_end=date(2026, 10, 15))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def cancel_some():
+        try:
+            barrier.wait()
+            for payment in first_half[::2]:
+                ledger.cancel(payment=payment, enforce_window=False)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=close), threading.Thread(target=cancel_some)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    payable = Account.objects.get(kind="merchant_payable", company=company)
+    assert payable.balance == unsettled(company)
+    pay(wallet, store, 5_000, date(2026, 10, 20), "cover")
+    services.settlement_run(programme=autumn, period_end=date(2026, 10, 31))
+    payable.refresh_from_db()
+    assert payable.balance == unsettled(company) == 0
+    cancelled_total = sum(p.amount for p in first_half[::2])
+    lines = PayoutLine.objects.filter(payment__in=first_half[::2])
+    assert lines.count() == 10
+    assert sum(line.amount for line in lines) == cancelled_total
+    payouts = Payout.objects.filter(company=company)
+    assert sum(p.cancelled - p.adjustment for p in payouts) == cancelled_total
     call_command("check_ledger", stdout=open("/dev/null", "w"))  # noqa: SIM115
