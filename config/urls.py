@@ -1,5 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("Electronic voucher administration")
+admin.site.site_title = _("Electronic voucher administration")
+admin.site.index_title = _("City staff")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wallets import ledger, services
 from wallets.exceptions import DomainError
 from wallets.models import Account, JournalEntry, Posting, Programme, Resident, ValueType, Wallet
+from wallets.templatetags.money import yen
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -94,13 +95,21 @@ class ResidentAdmin(admin.ModelAdmin):
 
 class BalanceInline(admin.TabularInline):
     model = Account
-    fields = ["value_type", "balance"]
+    fields = ["value_type", "expires_on", "balance_yen"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("expires on"))
+    def expires_on(self, account):
+        return account.value_type.expires_on
+
+    @admin.display(description=_("balance (yen)"))
+    def balance_yen(self, account):
+        return yen(account.balance)
 
 
 class WalletForm(forms.ModelForm):
@@ -190,7 +199,10 @@ class WalletAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("balance (yen)"), ordering="total")
     def total_balance(self, obj):
-        return f"{obj.total or 0:,}"
+        return yen(obj.total or 0)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a ticket with history is kept; its balance can be adjusted or expired
 
     def get_urls(self):
         return [
