@@ -58,6 +58,13 @@ class Company(models.Model):
     def __str__(self):
         return f"{self.name} ({self.code})"
 
+    def clean_fields(self, exclude=None):
+        # People type ヤマダ or やまだ; the bank transfer file needs ﾔﾏﾀﾞ (settlement).
+        from settlement.zengin import normalise_kana_fields
+
+        normalise_kana_fields(self, ["bank_name_kana", "branch_name_kana", "account_holder_kana"])
+        super().clean_fields(exclude)
+
 
 def new_passcode() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from settlement import views
 
 app_name = "settlement"
-urlpatterns = []
+urlpatterns = [
+    path("cycle/", views.cycle, name="cycle"),
+    path("payouts/", views.payouts, name="payouts"),
+    path("payouts/<int:pk>/statement.pdf", views.statement, name="statement"),
+]

@@ -47,6 +47,25 @@ class ProgrammeAdmin(admin.ModelAdmin):
     ]
     search_fields = ["name", "code", "issuer"]
     inlines = [ValueTypeInline]
+    actions = ["expire_balances"]
+
+    @admin.action(description=_("Expire remaining balances (失効)"), permissions=["change"])
+    def expire_balances(self, request, queryset):
+        for programme in queryset:
+            try:
+                report = ledger.expire(programme=programme, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{programme}: {error}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                _("%(programme)s: %(wallets)s wallets expired, %(total)s yen in all.")
+                % {
+                    "programme": programme,
+                    "wallets": f"{report.wallets:,}",
+                    "total": f"{report.total:,}",
+                },
+            )
 
 
 @admin.register(ValueType)

@@ -1,0 +1,356 @@
+"""Settlement: closing a period into payouts, marking them paid, issuing statements.
+
+Accounting (signs as in the ledger: a merchant payable account is positive when owed):
+- a payment puts +amount on the company's merchant payable, a cancellation −amount;
+- closing a period moves base = gross − cancelled + adjustment off the merchant payable:
+  (merchant_payable, −base), (payout_clearing, +net), (fee_income, +fee);
+- marking paid: (payout_clearing, −net), (paid_out, +net).
+So the merchant payable of a company always equals its payments minus cancellations that no
+payout has accounted for yet, and payout clearing what is scheduled but not yet transferred.
+
+Which payout accounts for a cancellation is recorded once per payment (PayoutLine, unique),
+so a cancellation after its period closed is found by the next run as a late cancellation.
+"""
+
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from merchants.services import audit_log
+from settlement import periods
+from settlement.models import Payout, PayoutLine, SettlementRun
+from wallets import ledger
+from wallets.exceptions import DomainError
+from wallets.models import Account, JournalEntry, Programme
+
+
+class NotAPeriodEnd(DomainError):
+    code = "not_a_period_end"
+    message = _("%(day)s is not the last day of a settlement period; the period ends on %(end)s.")
+
+
+class PeriodNotOver(DomainError):
+    code = "period_not_over"
+    message = _("This settlement period has not ended yet.")
+
+
+class PeriodOutsideProgramme(DomainError):
+    code = "period_outside_programme"
+    message = _("This period is outside the programme's usage period.")
+
+
+class EarlierPeriodOpen(DomainError):
+    code = "earlier_period_open"
+    message = _("Close the earlier period %(period)s first.")
+
+
+def fee_for(base: int, rate: Decimal) -> int:
+    """換金手数料: rate × (gross − cancelled + adjustment), rounded down to the yen, per payout."""
+    if base <= 0:
+        return 0
+    return int((Decimal(base) * rate).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _checked_period(programme: Programme, period_end: date, today: date) -> periods.Period:
+    period = periods.period_containing(programme, period_end)
+    if period.end != period_end:
+        raise NotAPeriodEnd(day=f"{period_end:%Y/%m/%d}", end=f"{period.end:%Y/%m/%d}")
+    if period.end >= today:
+        raise PeriodNotOver()
+    if period.end < programme.starts_on or period.start > programme.ends_on:
+        raise PeriodOutsideProgramme()
+    return period
+
+
+def settlement_run_request(
+    *, programme: Programme, period_end: date, actor=None, today: date | None = None
+) -> SettlementRun:
+    """Record the run and start it in the background worker (admin); twice gives the same run."""
+    from settlement.tasks import settle_period
+
+    period = _checked_period(programme, period_end, today or timezone.localdate())
+    _check_previous_closed(programme, period)
+    with transaction.atomic():
+        run, created = SettlementRun.objects.get_or_create(
+            programme=programme,
+            period_start=period.start,
+            defaults={"period_end": period.end, "started_by": _user(actor)},
+        )
+        if created:
+            audit_log(action="settlement.run.requested", actor=actor, obj=run, period=str(period))
+        if run.status == SettlementRun.Status.QUEUED:
+            # Also a retry after a failed attempt: the run itself is idempotent.
+            transaction.on_commit(
+                lambda: settle_period.enqueue(
+                    programme_id=programme.pk,
+                    period_end=period.end.isoformat(),
+                    actor_id=getattr(actor, "pk", None),
+                )
+            )
+    return run
+
+
+def _check_previous_closed(programme: Programme, period: periods.Period) -> None:
+    """Periods close in order, so every cancellation before this one is already accounted."""
+    previous_end = period.start - timedelta(days=1)
+    if (
+        previous_end >= programme.starts_on
+        and not SettlementRun.objects.filter(
+            programme=programme, period_end=previous_end, status=SettlementRun.Status.DONE
+        ).exists()
+    ):
+        raise EarlierPeriodOpen(period=str(periods.period_containing(programme, previous_end)))
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+CLAIMS_SQL = """
+CREATE TEMP TABLE settlement_claims ON COMMIT DROP AS
+SELECT p.id AS payment_id, p.company_id, p.amount,
+       CASE WHEN p.created_at >= %(start)s THEN 'cancelled' ELSE 'late' END AS kind
+FROM payments_payment p
+WHERE p.programme_id = %(programme)s AND p.status = 'cancelled' AND p.created_at < %(end)s
+  AND NOT EXISTS (SELECT 1 FROM settlement_payoutline l WHERE l.payment_id = p.id)
+"""
+
+TOTALS_SQL = """
+WITH gross AS (
+    SELECT company_id, count(*) AS n, sum(amount)::bigint AS total
+    FROM payments_payment
+    WHERE programme_id = %(programme)s AND created_at >= %(start)s AND created_at < %(end)s
+    GROUP BY company_id
+), claims AS (
+    SELECT company_id,
+           count(*) FILTER (WHERE kind = 'cancelled') AS cancelled_n,
+           coalesce(sum(amount) FILTER (WHERE kind = 'cancelled'), 0)::bigint AS cancelled,
+           count(*) FILTER (WHERE kind = 'late') AS late_n,
+           coalesce(sum(amount) FILTER (WHERE kind = 'late'), 0)::bigint AS late
+    FROM settlement_claims GROUP BY company_id
+)
+SELECT g.company_id, g.n, g.total, coalesce(c.cancelled_n, 0), coalesce(c.cancelled, 0),
+       coalesce(c.late_n, 0), coalesce(c.late, 0)
+FROM gross g LEFT JOIN claims c USING (company_id)
+ORDER BY g.company_id
+"""
+
+LINES_SQL = """
+INSERT INTO settlement_payoutline (payout_id, payment_id, kind, amount)
+SELECT o.id, c.payment_id, c.kind, c.amount
+FROM settlement_claims c JOIN settlement_payout o ON o.company_id = c.company_id
+WHERE o.run_id = %(run)s AND (c.kind = 'cancelled' OR o.adjustment_count > 0)
+"""
+
+
+def settlement_run(
+    *, programme: Programme, period_end: date, actor=None, today: date | None = None
+) -> SettlementRun:
+    """Close one period: one payout per company with payments in it. Running again changes nothing.
+
+    Aggregation is set-based in SQL (GROUP BY company), so memory stays flat however many
+    payments the period holds. Late cancellations are netted on this payout unless that would
+    make it negative; then they wait for the company's next payout.
+
+    Three steps, each safe to repeat after a crash: freeze the payouts (one transaction), post
+    each company's settlement entry in its own short transaction (so payments to that company
+    wait milliseconds, not the whole run, for its payable account), then mark the run done.
+    """
+    period = _checked_period(programme, period_end, today or timezone.localdate())
+    with transaction.atomic():
+        # NO KEY UPDATE: serialises runs of the programme, yet payments and cancellations,
+        # whose foreign keys take KEY SHARE on the programme row, never wait for it.
+        programme = Programme.objects.select_for_update(no_key=True).get(pk=programme.pk)
+        run, _created = SettlementRun.objects.get_or_create(
+            programme=programme,
+            period_start=period.start,
+            defaults={"period_end": period.end, "started_by": _user(actor)},
+        )
+        if run.status == SettlementRun.Status.DONE:
+            return run
+        _check_previous_closed(programme, period)
+        if not run.payouts.exists():
+            _freeze_payouts(run, programme, period)
+    for payout_id in run.payouts.order_by("pk").values_list("pk", flat=True):
+        _post_settlement(payout_id, actor=actor, memo=f"settlement {period}")
+    with transaction.atomic():
+        run = SettlementRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == SettlementRun.Status.DONE:
+            return run
+        run.status = SettlementRun.Status.DONE
+        run.finished_at = timezone.now()
+        run.started_by = run.started_by or _user(actor)
+        run.save(update_fields=["status", "finished_at", "started_by"])
+        totals = run.payouts.aggregate(count=Count("pk"), total=Sum("net"))
+        audit_log(
+            action="settlement.run.done",
+            actor=actor,
+            obj=run,
+            period=str(period),
+            payouts=totals["count"],
+            total=totals["total"] or 0,
+        )
+        transaction.on_commit(lambda: _enqueue_statements(run.pk))
+    return run
+
+
+def _freeze_payouts(run: SettlementRun, programme: Programme, period: periods.Period) -> None:
+    params = {
+        "programme": programme.pk,
+        "start": _local_midnight(period.start),
+        "end": _local_midnight(period.end + timedelta(days=1)),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS settlement_claims")
+        cursor.execute(CLAIMS_SQL, params)
+        cursor.execute(TOTALS_SQL, params)
+        rows = cursor.fetchall()
+    payouts = []
+    for company_id, n, gross, cancelled_n, cancelled, late_n, late in rows:
+        base = gross - cancelled - late
+        if base < 0:  # never a negative payout: the late cancellations wait
+            late_n, late, base = 0, 0, gross - cancelled
+        fee = fee_for(base, programme.fee_rate)
+        payouts.append(
+            Payout(
+                run=run,
+                programme=programme,
+                company_id=company_id,
+                period_start=period.start,
+                period_end=period.end,
+                scheduled_on=period.payment_date,
+                payment_count=n,
+                gross=gross,
+                cancelled_count=cancelled_n,
+                cancelled=cancelled,
+                adjustment_count=late_n,
+                adjustment=-late,
+                fee=fee,
+                net=base - fee,
+            )
+        )
+    Payout.objects.bulk_create(payouts, batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute(LINES_SQL, {"run": run.pk})
+
+
+def _post_settlement(payout_id: int, *, actor, memo: str) -> None:
+    """The payout's entry: merchant payable −(net + fee), payout clearing +net, fee income +fee."""
+    with transaction.atomic():
+        # The payout row lock makes a racing second runner find the entry by its key.
+        payout = (
+            Payout.objects.select_for_update(of=("self",))
+            .select_related("company", "programme")
+            .get(pk=payout_id)
+        )
+        base = payout.net + payout.fee
+        if not base:
+            return
+        programme, company = payout.programme, payout.company
+        ledger.transfer(
+            programme=programme,
+            kind=JournalEntry.Kind.SETTLEMENT,
+            lines=[
+                (
+                    ledger.account_for(programme, Account.Kind.MERCHANT_PAYABLE, company=company),
+                    -base,
+                ),
+                (
+                    ledger.account_for(programme, Account.Kind.PAYOUT_CLEARING, company=company),
+                    payout.net,
+                ),
+                (ledger.account_for(programme, Account.Kind.FEE_INCOME), payout.fee),
+            ],
+            actor=actor,
+            memo=memo,
+            idempotency_key=f"settlement:{payout.run_id}:{company.pk}",
+        )
+
+
+def _enqueue_statements(run_id: int) -> None:
+    from settlement.tasks import issue_statements
+
+    issue_statements.enqueue(run_id=run_id)
+
+
+def payout_mark_paid(*, payouts, paid_on: date, actor) -> int:
+    """Record the transfer of scheduled payouts (date, who); already paid ones are left alone."""
+    count = 0
+    with transaction.atomic():
+        for payout in (
+            Payout.objects.select_for_update()
+            .filter(pk__in=[p.pk for p in payouts], status=Payout.Status.SCHEDULED)
+            .select_related("programme", "company")
+            .order_by("pk")
+        ):
+            if payout.net:
+                programme = payout.programme
+                ledger.transfer(
+                    programme=programme,
+                    kind=JournalEntry.Kind.PAYOUT,
+                    lines=[
+                        (
+                            ledger.account_for(
+                                programme, Account.Kind.PAYOUT_CLEARING, company=payout.company
+                            ),
+                            -payout.net,
+                        ),
+                        (
+                            ledger.account_for(
+                                programme, Account.Kind.PAID_OUT, company=payout.company
+                            ),
+                            payout.net,
+                        ),
+                    ],
+                    actor=actor,
+                    memo=f"payout {payout}",
+                    idempotency_key=f"payout:{payout.pk}",
+                )
+            payout.status = Payout.Status.PAID
+            payout.paid_on = paid_on
+            payout.paid_by = _user(actor)
+            payout.save(update_fields=["status", "paid_on", "paid_by"])
+            audit_log(
+                action="settlement.payout.paid",
+                actor=actor,
+                obj=payout,
+                company=payout.company,
+                paid_on=paid_on.isoformat(),
+                net=payout.net,
+            )
+            count += 1
+    return count
+
+
+def payout_statement_issue(*, payout: Payout) -> Payout:
+    """Render and store the 支払明細書 once; an issued statement is never rendered again."""
+    from settlement.statement import render_statement
+
+    with transaction.atomic():
+        payout = (
+            Payout.objects.select_for_update(of=("self",))
+            .select_related("company", "programme")
+            .get(pk=payout.pk)
+        )
+        if not payout.statement:
+            late = list(
+                PayoutLine.objects.filter(payout=payout, kind=PayoutLine.Kind.LATE)
+                .select_related("payment")
+                .order_by("payment__created_at")
+            )
+            pdf = render_statement(payout, late_lines=late)
+            payout.statement.save(
+                f"payout-{payout.pk}-{payout.company.code}-{payout.period_end:%Y%m%d}.pdf",
+                pdf,
+                save=False,
+            )
+            payout.save(update_fields=["statement"])
+    return payout

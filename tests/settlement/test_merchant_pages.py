@@ -1,0 +1,106 @@
+"""精算管理 for the company admin: scoped to the company, statements frozen once issued."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from settlement import services
+from settlement.models import Payout
+from tests import factories
+from tests.settlement.conftest import at
+from wallets import ledger
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def closed(autumn, company, other_company):
+    vt = factories.value_type(autumn)
+    wallet = factories.funded_wallet(autumn, {vt: 50_000})
+    ours = factories.store(company, autumn, is_small_local=True)
+    theirs = factories.store(other_company, autumn)
+    for n, (store, amount) in enumerate([(ours, 1_200), (ours, 800), (theirs, 9_999)]):
+        ledger.pay(
+            wallet=wallet,
+            store=store,
+            amount=amount,
+            idempotency_key=f"m{n}",
+            mode="mpm",
+            now=at(date(2026, 10, 3 + n)),
+        )
+    services.settlement_run(programme=autumn, period_end=date(2026, 10, 15))
+    return Payout.objects.get(company=company), Payout.objects.get(company=other_company)
+
+
+@pytest.fixture
+def admin_client(client, merchant_login, company_admin):
+    return merchant_login(client, company_admin)
+
+
+def test_payout_list_shows_own_company_only_with_history_links(admin_client, closed):
+    ours, theirs = closed
+    response = admin_client.get(reverse("settlement:payouts"), {"year": 2026})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "2026/10/01〜2026/10/15" in html
+    assert "2026/10/30" in html
+    assert "1,970 円" in html  # 2,000 − 1.5 % fee (30)
+    assert "9," not in html.split("<tbody>")[1]
+    assert 'href="/merchant/history/?from=2026-10-01T00:00&amp;to=2026-10-15T23:59"' in html
+    assert reverse("settlement:statement", args=[ours.pk]) in html
+    assert reverse("settlement:statement", args=[theirs.pk]) not in html
+
+
+def test_other_years_are_empty_and_bad_years_fall_back(admin_client, closed):
+    response = admin_client.get(reverse("settlement:payouts"), {"year": "x"})
+    assert response.status_code == 200
+    assert "2026/10/01" in response.content.decode()
+
+
+def test_statement_of_another_company_is_not_found(admin_client, closed):
+    _ours, theirs = closed
+    response = admin_client.get(reverse("settlement:statement", args=[theirs.pk]))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role_user", ["store_manager", "store_staff"])
+def test_store_users_may_not_see_settlement(client, merchant_login, request, role_user, closed):
+    merchant_login(client, request.getfixturevalue(role_user))
+    for name in ["settlement:cycle", "settlement:payouts"]:
+        assert client.get(reverse(name)).status_code == 403
+    assert client.get(reverse("settlement:statement", args=[closed[0].pk])).status_code == 403
+
+
+def test_signed_out_or_city_staff_are_sent_to_merchant_login(client, city_staff, closed):
+    assert client.get(reverse("settlement:payouts"))["Location"].startswith("/merchant/login/")
+    client.force_login(city_staff)
+    assert client.get(reverse("settlement:payouts"))["Location"].startswith("/merchant/login/")
+
+
+def test_statement_is_a_pdf_issued_once_and_never_changed(admin_client, closed, autumn):
+    ours, _theirs = closed
+    url = reverse("settlement:statement", args=[ours.pk])
+    first = admin_client.get(url)
+    assert first.status_code == 200
+    assert first["Content-Type"] == "application/pdf"
+    pdf = b"".join(first.streaming_content)
+    assert pdf.startswith(b"%PDF")
+    # Even if the fee rate changes afterwards, the issued statement stays as it was.
+    autumn.fee_rate = 0
+    autumn.save()
+    again = b"".join(admin_client.get(url).streaming_content)
+    assert again == pdf
+    ours.refresh_from_db()
+    assert ours.statement.name.endswith(".pdf")
+
+
+def test_cycle_page_states_cycle_dates_and_fee_rule(admin_client, closed):
+    response = admin_client.get(reverse("settlement:cycle"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "テスト市プレミアム商品券" in html
+    assert "1.5%" in html
+    assert "15 日後" in html
+    # Today (real date) lies in some period; its payment date is listed as a business day.
+    assert "現在の対象期間" in html
