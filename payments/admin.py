@@ -9,18 +9,13 @@ from payments import services
 from payments.models import ApiKey, CpmCode, Payment, PaymentSplit
 from payments.qr_sheet import render_pdf
 from wallets import ledger
+from wallets.admin import ReadOnlyInline
 from wallets.exceptions import DomainError
 
 
-class PaymentSplitInline(admin.TabularInline):
+class PaymentSplitInline(ReadOnlyInline):
     model = PaymentSplit
     fields = ["value_type", "amount"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class CancelForm(forms.Form):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from merchants.services import audit_log
 from settlement import charts, selectors, services, zengin
 from settlement.models import PayingAccount, Payout, PayoutLine, SettlementRun
+from wallets.admin import ReadOnlyInline
 from wallets.exceptions import DomainError
 from wallets.models import Programme
 
@@ -128,15 +129,9 @@ class SettlementRunAdmin(admin.ModelAdmin):
         )
 
 
-class PayoutLineInline(admin.TabularInline):
+class PayoutLineInline(ReadOnlyInline):
     model = PayoutLine
     fields = ["payment", "kind", "amount"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payout)

@@ -29,6 +29,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows a service writes elsewhere, shown beside their parent."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class ValueTypeInline(admin.TabularInline):
     model = ValueType
     extra = 0
@@ -74,16 +87,10 @@ class ValueTypeAdmin(admin.ModelAdmin):
     list_filter = ["programme", "small_local_only"]
 
 
-class WalletInline(admin.TabularInline):
+class WalletInline(ReadOnlyInline):
     model = Wallet
     fields = ["ticket_number", "programme"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Resident)
@@ -93,15 +100,9 @@ class ResidentAdmin(admin.ModelAdmin):
     inlines = [WalletInline]
 
 
-class BalanceInline(admin.TabularInline):
+class BalanceInline(ReadOnlyInline):
     model = Account
     fields = ["value_type", "expires_on", "balance_yen"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("expires on"))
     def expires_on(self, account):
@@ -326,15 +327,9 @@ class AccountAdmin(ReadOnlyAdmin):
     list_select_related = ["programme", "wallet", "company", "value_type"]
 
 
-class PostingInline(admin.TabularInline):
+class PostingInline(ReadOnlyInline):
     model = Posting
     fields = ["account", "amount"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(JournalEntry)
