@@ -41,22 +41,24 @@ def _validate_for(password: str, user) -> None:
     validate_password(password, user, password_validators=password_validators_for(user))
 
 
-class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    """パスワード変更, also the forced change at first sign-in; store staff need 12+ characters."""
+class MerchantPolicyMixin:
+    """The merchant policy (store staff: 12+ characters) instead of the global validators only."""
 
-    def clean_new_password2(self):
-        password = super().clean_new_password2()
-        _validate_for(password, self.user)
-        return password
+    def validate_password_for_user(self, user, password_field_name="password2"):
+        password = self.cleaned_data.get(password_field_name)
+        if password:
+            try:
+                _validate_for(password, user)
+            except forms.ValidationError as error:
+                self.add_error(password_field_name, error)
 
 
-class SetPasswordForm(auth_forms.SetPasswordForm):
+class PasswordChangeForm(MerchantPolicyMixin, auth_forms.PasswordChangeForm):
+    """パスワード変更, also the forced change at first sign-in."""
+
+
+class SetPasswordForm(MerchantPolicyMixin, auth_forms.SetPasswordForm):
     """Password reset by e-mail: the new password is the user's own, so no forced change after."""
-
-    def clean_new_password2(self):
-        password = super().clean_new_password2()
-        _validate_for(password, self.user)
-        return password
 
     def save(self, commit=True):
         self.user.must_change_password = False
@@ -91,7 +93,7 @@ class HistoryForm(forms.Form):
     store_code = forms.CharField(label=_("Store code"), max_length=30, required=False)
     store_name = forms.CharField(label=_("Store name"), max_length=100, required=False)
     terminal = forms.ChoiceField(label=_("Terminal"), required=False)
-    value_type = forms.ChoiceField(label=_("Value type"), required=False)
+    value_type = forms.ChoiceField(label=_("Product"), required=False)
     number = forms.CharField(label=_("Payment number"), max_length=16, required=False)
     exclude_cancelled = forms.BooleanField(label=_("Exclude cancelled"), required=False)
     per_page = forms.TypedChoiceField(

@@ -8,7 +8,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from merchants.models import AuditLog, Company, ExportFile, Terminal, User, new_terminal_password
 
@@ -89,7 +89,6 @@ def merchant_user_create(
                 "user": user,
                 "store": store,
                 "login_url": f"{settings.SITE_URL}/merchant/login/",
-                "language": translation.get_language(),
             }
             transaction.on_commit(
                 lambda: send_templated_mail(
@@ -170,16 +169,16 @@ def export_request(*, actor: User, filters, encoding: str) -> ExportFile:
 
 
 EXPORT_HEADER = [
-    "Date and time",
-    "Store code",
-    "Store name",
-    "Terminal name",
-    "Terminal ID",
-    "Payment number",
-    "Amount",
-    "Value type",
-    "Status",
-    "Cancelled at",
+    _("Date and time"),
+    _("Store code"),
+    _("Store name"),
+    _("Terminal name"),
+    _("Terminal ID"),
+    _("Payment number"),
+    _("Amount"),
+    _("Product"),
+    _("Status"),
+    _("Cancelled at"),
 ]
 
 
@@ -202,8 +201,8 @@ def export_write(*, export: ExportFile) -> ExportFile:
     filters = HistoryFilters.from_json(export.filters)
     tz = timezone.get_current_timezone()
     with translation.override(settings.LANGUAGE_CODE):
-        header = [_(column) for column in EXPORT_HEADER]
-        cancelled_label = _("Cancelled")
+        header = [str(column) for column in EXPORT_HEADER]
+        cancelled_label = str(_("Cancelled"))
     name = f"exports/{export.company_id}/{export.pk}-{export.filename}"
     path = settings.MEDIA_ROOT / name
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,11 @@ def login_view(request):
             return locked_out(request)
         if user is None or not user.is_merchant:
             form.add_error(None, _("The login ID or password is incorrect."))
+        elif not user.email:
+            form.add_error(
+                None,
+                _("No e-mail address is registered for this account. Please ask your administrator."),
+            )
         else:
             login(request, user)
             request.session.set_expiry(settings.MERCHANT_IDLE_SECONDS)

@@ -274,7 +274,10 @@ def export_create(request):
     """データ出力: reserve the CSV of the current 利用実績 search."""
     form = ExportForm(request.POST, user=request.user)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for e in form.non_field_errors()) or _("Invalid."))
+        messages.error(
+            request,
+            " ".join(form.non_field_errors()) or _("The search conditions are not valid."),
+        )
         return redirect("merchants:history")
     services.export_request(
         actor=request.user, filters=form.filters(), encoding=form.cleaned_data["encoding"]
