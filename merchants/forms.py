@@ -107,8 +107,7 @@ class HistoryForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         today = HistoryFilters.today()
-        self.initial.setdefault("start", today.start)
-        self.initial.setdefault("end", today.end)
+        self.initial = {"start": today.start, "end": today.end, **self.initial}
         self.fields["terminal"].choices = [("", _("All"))] + [
             (t.terminal_id, f"{t.name or t.terminal_id} ({t.store.name})")
             for t in scope_terminals(user).select_related("store")

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, StringAgg, Sum, Value
+from django.db.models import Exists, F, OuterRef, StringAgg, Sum, Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -172,7 +172,7 @@ def _aggregate(*, user, first: date, last: date, store_code: str, by_month: bool
     rows = scope_daily_summaries(user).filter(day__gte=first, day__lte=last)
     if store_code:
         rows = rows.filter(store__code=store_code)
-    period = TruncMonth("day") if by_month else "day"
+    period = TruncMonth("day") if by_month else F("day")
     grouped = (
         rows.annotate(period=period)
         .values("period", "value_type_id")

@@ -128,7 +128,11 @@ def test_policy_rejects_weak_passwords(client, newcomer, merchant_login):
 @pytest.mark.django_db
 def test_store_staff_need_twelve_characters(client, store_staff, merchant_login):
     merchant_login(client, store_staff)
-    data = {"old_password": PASSWORD, "new_password1": "Abcdefgh123", "new_password2": "Abcdefgh123"}
+    data = {
+        "old_password": PASSWORD,
+        "new_password1": "Abcdefgh123",
+        "new_password2": "Abcdefgh123",
+    }
     response = client.post("/merchant/password/change/", data)
     assert "12" in response.content.decode()
     data["new_password1"] = data["new_password2"] = "Abcdefgh1234"
