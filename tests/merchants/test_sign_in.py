@@ -186,7 +186,7 @@ def test_one_address_is_throttled_across_accounts(client, programme, company, se
 def test_wrong_codes_count_towards_the_lock(client, company_admin):
     sign_in_password(client, company_admin)
     device = EmailDevice.objects.get(user=company_admin)
-    for attempt in range(5):
+    for _attempt in range(5):
         device.throttling_failure_count = 0  # look past django-otp's own back-off
         device.save()
         response = client.post(CODE, {"code": "000000" if last_code() != "000000" else "111111"})
