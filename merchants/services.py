@@ -127,7 +127,8 @@ def merchant_user_unlock(*, actor: User, user: User) -> None:
 
 def company_update(*, actor: User, company: Company, changes: dict) -> Company:
     """加盟店情報: contact details and the bank account the city pays out to."""
-    before = {field: getattr(company, field) for field in changes}
+    # From the database: a bound ModelForm has already written its values onto the instance.
+    before = Company.objects.values(*changes).get(pk=company.pk)
     for field, value in changes.items():
         setattr(company, field, value)
     company.full_clean()

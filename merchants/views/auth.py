@@ -56,7 +56,9 @@ def login_view(request):
         elif not user.email:
             form.add_error(
                 None,
-                _("No e-mail address is registered for this account. Please ask your administrator."),
+                _(
+                    "No e-mail address is registered for this account. Please ask your administrator."
+                ),
             )
         else:
             login(request, user)

@@ -69,7 +69,9 @@ def history(request):
             "page": page,
             "query": query.urlencode(),
             "now": timezone.now(),
-            "export_form": ExportForm(initial=form.cleaned_data, user=request.user) if page else None,
+            "export_form": ExportForm(initial=form.cleaned_data, user=request.user)
+            if page
+            else None,
         },
     )
 
