@@ -3,6 +3,7 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MinValueValidator
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -122,7 +123,8 @@ class GrantForm(forms.Form):
             self.fields["amount"].help_text = _("Positive to add, negative to subtract.")
             self.fields["memo"].required = True
         else:
-            self.fields["amount"].min_value = 1
+            self.fields["amount"].validators.append(MinValueValidator(1))
+            self.fields["amount"].widget.attrs["min"] = 1
 
 
 class BulkGrantForm(forms.Form):

@@ -41,33 +41,30 @@ def _check_amount(amount: Any) -> int:
 
 
 def account_for(
-    programme: Programme, kind: str, *, wallet=None, value_type=None, company=None
+    programme: Programme, kind: str, *, wallet=None, value_type=None, company=None, company_id=None
 ) -> Account:
     """The account of that owner, created on first use (the unique constraint settles races)."""
     account, _created = Account.objects.get_or_create(
-        programme=programme, kind=kind, wallet=wallet, value_type=value_type, company=company
+        programme=programme,
+        kind=kind,
+        wallet=wallet,
+        value_type=value_type,
+        company_id=company.pk if company is not None else company_id,
     )
     return account
 
 
-def _post(
+def _entry_create(
     *,
     programme: Programme,
     kind: str,
-    lines: list[tuple[Account, int]],
     actor=None,
     memo: str = "",
     idempotency_key: str | None = None,
     reverses: JournalEntry | None = None,
     created_at=None,
 ) -> JournalEntry:
-    """Write one entry. Lines on the same account are merged; postings go in account order."""
-    amounts: dict[int, int] = {}
-    for account, amount in lines:
-        amounts[account.pk] = amounts.get(account.pk, 0) + amount
-    if sum(amounts.values()) != 0:
-        raise ValueError(f"unbalanced entry: {lines!r}")
-    entry = JournalEntry.objects.create(
+    return JournalEntry.objects.create(
         programme=programme,
         kind=kind,
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -76,16 +73,33 @@ def _post(
         reverses=reverses,
         created_at=created_at or timezone.now(),
     )
+
+
+def _postings_create(entry: JournalEntry, lines: list[tuple[Account, int]]) -> None:
+    """Lines on the same account are merged; postings go in account order (the lock order)."""
+    amounts: dict[int, int] = {}
+    for account, amount in lines:
+        amounts[account.pk] = amounts.get(account.pk, 0) + amount
+    if sum(amounts.values()) != 0:
+        raise ValueError(f"unbalanced entry: {lines!r}")
     Posting.objects.bulk_create(
         Posting(entry=entry, account_id=pk, amount=amount)
         for pk, amount in sorted(amounts.items())
         if amount
     )
+
+
+def _post(*, lines: list[tuple[Account, int]], **entry_fields) -> JournalEntry:
+    entry = _entry_create(**entry_fields)
+    _postings_create(entry, lines)
     return entry
 
 
 def _lock_wallet(wallet: Wallet) -> Wallet:
-    return Wallet.objects.select_for_update().select_related("programme").get(pk=wallet.pk)
+    # of=("self",): a plain FOR UPDATE would also lock the joined programme row for every payer.
+    return (
+        Wallet.objects.select_for_update(of=("self",)).select_related("programme").get(pk=wallet.pk)
+    )
 
 
 def _existing_entry(idempotency_key: str | None) -> JournalEntry | None:
@@ -194,13 +208,11 @@ def pay(
                 .order_by("pk")
             )
             parts = _split(accounts, store, amount, timezone.localdate(now))
-            payable = account_for(programme, Account.Kind.MERCHANT_PAYABLE, company=store.company)
-            entry = _post(
-                programme=programme,
-                kind=Kind.PAYMENT,
-                lines=[(account, -take) for account, take in parts] + [(payable, amount)],
-                actor=actor,
-                created_at=now,
+            payable = account_for(
+                programme, Account.Kind.MERCHANT_PAYABLE, company_id=store.company_id
+            )
+            entry = _entry_create(
+                programme=programme, kind=Kind.PAYMENT, actor=actor, created_at=now
             )
             payment = Payment.objects.create(
                 programme=programme,
@@ -217,6 +229,11 @@ def pay(
             PaymentSplit.objects.bulk_create(
                 PaymentSplit(payment=payment, value_type=account.value_type, amount=take)
                 for account, take in parts
+            )
+            # Balances move last: the merchant's account row, shared by all its customers,
+            # stays locked only from here to commit.
+            _postings_create(
+                entry, [(account, -take) for account, take in parts] + [(payable, amount)]
             )
             return payment
     except IntegrityError:

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from payments.models import Payment
 from tests import factories
@@ -120,3 +120,49 @@ def test_crossing_payments_and_cancels_do_not_deadlock(programme, common, compan
     payable = Account.objects.get(kind=Account.Kind.MERCHANT_PAYABLE)
     assert payable.balance == 8 * 10 * 100
     call_command("check_ledger")
+
+
+def test_a_payment_waits_only_for_its_own_wallet_and_merchant(
+    programme, common, small_store, other_company
+):
+    """Locks are per wallet and per merchant account: nothing programme-wide serialises payers."""
+    busy, free, first = (factories.funded_wallet(programme, {common: 1_000}) for _ in range(3))
+    other_store = factories.store(other_company, programme)
+    # A merchant's payable account is created by its first payment ever; that one may wait.
+    ledger.pay(wallet=first, store=other_store, amount=100, idempotency_key="first", mode="mpm")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_busy_wallet():
+        try:
+            with transaction.atomic():
+                ledger.pay(
+                    wallet=busy,
+                    store=small_store,
+                    amount=100,
+                    idempotency_key="slow",
+                    mode=Payment.Mode.MPM,
+                )
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_busy_wallet)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            # Blocked on a shared row -> an error here, not a hang.
+            cursor.execute("SET lock_timeout = '2s'")
+        payment = ledger.pay(
+            wallet=free,
+            store=other_store,
+            amount=100,
+            idempotency_key="quick",
+            mode=Payment.Mode.MPM,
+        )
+    finally:
+        release.set()
+        holder.join()
+    assert payment.amount == 100
+    assert Payment.objects.count() == 3

@@ -1,0 +1,87 @@
+"""check_ledger: green on sound data (the demo data too), loud on every kind of breach."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from payments.models import Payment
+from wallets import ledger
+from wallets.models import Account, Wallet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def check() -> str:
+    out = io.StringIO()
+    call_command("check_ledger", stdout=out)
+    return out.getvalue()
+
+
+def test_demo_data_is_sound_and_prints_every_sign_in(tmp_path):
+    path = tmp_path / "logins.json"
+    call_command("seed_demo", json_path=str(path), stdout=io.StringIO())
+    logins = json.loads(path.read_text())
+
+    report = check()
+    assert "BAD" not in report
+    assert {"city_staff", "merchant_users", "stores", "terminals", "residents"} <= logins.keys()
+    assert {u["role"] for u in logins["merchant_users"]} == {
+        "company_admin",
+        "store_manager",
+        "store_staff",
+    }
+    assert all(len(r["pin"]) == 4 for r in logins["residents"])
+    wallet = Wallet.objects.get(ticket_number=logins["residents"][0]["ticket_number"])
+    assert wallet.check_pin(logins["residents"][0]["pin"])
+    assert Payment.objects.filter(status="cancelled").exists()
+    assert Account.objects.filter(
+        kind="wallet", value_type__small_local_only=True, balance__gt=0
+    ).exists()
+
+    # A second run changes nothing and prints the same sign-ins.
+    payments = Payment.objects.count()
+    call_command("seed_demo", json_path=str(path), stdout=io.StringIO())
+    assert Payment.objects.count() == payments
+    assert json.loads(path.read_text()) == logins
+
+
+def breach(statements):
+    """Break the ledger behind the database's back, as only a superuser with triggers off could."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE wallets_posting DISABLE TRIGGER USER")
+        cursor.execute("ALTER TABLE wallets_account DISABLE TRIGGER USER")
+        try:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        finally:
+            cursor.execute("ALTER TABLE wallets_posting ENABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE wallets_account ENABLE TRIGGER USER")
+
+
+@pytest.mark.parametrize(
+    ("sql", "label"),
+    [
+        (
+            "UPDATE wallets_posting SET amount = amount + 1 WHERE id = (SELECT min(id) FROM wallets_posting)",
+            "BAD unbalanced journal entries: 1",
+        ),
+        (
+            "UPDATE wallets_account SET balance = balance + 7 WHERE kind = 'wallet' AND id = "
+            "(SELECT min(id) FROM wallets_account WHERE kind = 'wallet')",
+            "BAD accounts whose balance differs from their postings: 1",
+        ),
+    ],
+)
+def test_each_breach_is_reported_and_fails_the_command(wallet, small_store, sql, label):
+    ledger.pay(wallet=wallet, store=small_store, amount=100, idempotency_key="x", mode="mpm")
+    assert "BAD" not in check()
+
+    breach([(sql, [])])
+
+    with pytest.raises(CommandError, match="ledger check failed"):
+        call_command("check_ledger", stdout=(out := io.StringIO()))
+    assert label in out.getvalue()
