@@ -1,4 +1,6 @@
-"""月別/日別利用実績 from the trigger-kept summary, cross-checked against the payments."""
+"""月別/日別利用実績 from the trigger-kept summary, cross-checked against the payments.
+
+The summary triggers run at commit, so these tests commit (transaction=True)."""
 
 import random
 from collections import Counter, defaultdict
@@ -47,7 +49,7 @@ def as_counters(result):
     return totals, per_type
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_aggregates_match_the_history_for_random_data(
     seed, programme, common, local, company, small_store, large_store, company_admin, store_manager
@@ -89,7 +91,7 @@ def test_aggregates_match_the_history_for_random_data(
     assert daily["count"] < completed.count()  # the manager sees one store of two
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_summary_rebuild_equals_trigger_state(programme, common, local, small_store, pay):
     """The migration's rebuild query, run now, gives exactly what the triggers kept."""
     wallet = factories.funded_wallet(programme, {common: 9_000, local: 1_000})
@@ -119,7 +121,7 @@ def test_summary_rebuild_equals_trigger_state(programme, common, local, small_st
     assert any(row[2] == local.pk for row in kept) and any(row[2] is None for row in kept)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_cancellation_leaves_the_aggregates(
     client, merchant_login, company_admin, pay, wallet, small_store
 ):
@@ -149,7 +151,7 @@ def test_ranges_are_limited(client, merchant_login, company_admin):
     assert response.context["result"] is not None
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_monthly_page_shows_value_types_and_totals(
     client, merchant_login, company_admin, pay, wallet, small_store
 ):
@@ -158,3 +160,51 @@ def test_monthly_page_shows_value_types_and_totals(
     body = client.get("/merchant/monthly/").content.decode()
     assert "専用券" in body and "3,000 円" in body and "500 円" in body
     assert "3,500 円" in body and "合計" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paying_and_cancelling_at_one_store_at_once_neither_deadlocks_nor_drifts(
+    programme, common, small_store, company_admin
+):
+    """Pay locks the merchant's account last, cancel early: the summary must not cross them."""
+    import threading
+
+    from django.db import connection
+
+    payer = factories.funded_wallet(programme, {common: 100_000})
+    other = factories.funded_wallet(programme, {common: 100_000})
+    to_cancel = [
+        ledger.pay(wallet=other, store=small_store, amount=100, idempotency_key=f"c{i}", mode="mpm")
+        for i in range(15)
+    ]
+    errors = []
+    barrier = threading.Barrier(2)
+
+    def run(work):
+        try:
+            barrier.wait()
+            work()
+        except Exception as error:  # collected for the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def paying():
+        for i in range(15):
+            ledger.pay(
+                wallet=payer, store=small_store, amount=10, idempotency_key=f"p{i}", mode="mpm"
+            )
+
+    def cancelling():
+        for payment in to_cancel:
+            ledger.cancel(payment=payment)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in (paying, cancelling)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    today = timezone.localdate()
+    result = selectors.daily_totals(user=company_admin, first=today, last=today)
+    assert (result["count"], result["amount"]) == (15, 150)

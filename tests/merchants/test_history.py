@@ -102,7 +102,7 @@ def test_paging_25_50_100(signed_in, pay, programme, common, small_store):
     assert "該当件数 60 件のうち 25 件を表示しています" in signed_in.get(URL).content.decode()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_home_shows_today(signed_in, pay, wallet, small_store):
     pay(wallet, small_store, 1_120)
     pay(wallet, small_store, 880)
