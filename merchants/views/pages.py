@@ -1,5 +1,7 @@
 """Merchant admin pages. Every object is looked up inside the user's scope (404 otherwise)."""
 
+from dataclasses import asdict
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -19,6 +21,7 @@ from merchants.access import (
     scope_users,
 )
 from merchants.forms import (
+    PAGE_SIZES,
     CancelForm,
     CompanyForm,
     DailyForm,
@@ -29,6 +32,7 @@ from merchants.forms import (
     UserSearchForm,
 )
 from merchants.models import ExportFile, User
+from merchants.selectors import HistoryFilters
 from wallets import ledger
 from wallets.exceptions import DomainError
 
@@ -51,14 +55,17 @@ def home(request):
 def history(request):
     """利用実績: today by default; a payment shows up the moment it is committed."""
     form = HistoryForm(request.GET or None, user=request.user)
-    page = None
-    if not form.is_bound or form.is_valid():
-        if not form.is_bound:
-            form = HistoryForm({}, user=request.user)
-            form.is_valid()
-        payments = selectors.payment_history_page(user=request.user, filters=form.filters())
-        paginator = Paginator(payments, form.cleaned_data["per_page"])
-        page = paginator.get_page(request.GET.get("page"))
+    page = export_form = None
+    if form.is_bound and not form.is_valid():
+        filters = None
+    elif form.is_bound:
+        filters, per_page = form.filters(), form.cleaned_data["per_page"]
+    else:
+        filters, per_page = HistoryFilters.today(), PAGE_SIZES[0]
+    if filters is not None:
+        payments = selectors.payment_history_page(user=request.user, filters=filters)
+        page = Paginator(payments, per_page).get_page(request.GET.get("page"))
+        export_form = ExportForm(initial=asdict(filters), user=request.user)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -69,9 +76,7 @@ def history(request):
             "page": page,
             "query": query.urlencode(),
             "now": timezone.now(),
-            "export_form": ExportForm(initial=form.cleaned_data, user=request.user)
-            if page
-            else None,
+            "export_form": export_form,
         },
     )
 
