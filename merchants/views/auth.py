@@ -97,6 +97,9 @@ def code_view(request):
     if user is None:
         return redirect(LOGIN_URL)
     form = CodeForm(request.POST or None)
+    if request.method == "POST" and address_throttled(request):
+        logout(request)
+        return render(request, "merchants/locked_out.html", {"address": True}, status=429)
     if request.method == "POST" and form.is_valid():
         device = _device(user)
         allowed, _data = device.verify_is_allowed()

@@ -298,8 +298,14 @@ def export_create(request):
 @merchant_required
 def exports(request):
     """ファイルダウンロード"""
-    files = scope_exports(request.user).filter(expires_at__gt=timezone.now())
-    return render(request, "merchants/exports.html", {"exports": files[:100]})
+    files = list(scope_exports(request.user).filter(expires_at__gt=timezone.now())[:100])
+    waiting = {ExportFile.Status.PENDING, ExportFile.Status.RUNNING}
+    return render(
+        request,
+        "merchants/exports.html",
+        # The list reloads itself while a file is being made (no script needed).
+        {"exports": files, "refresh": any(f.status in waiting for f in files)},
+    )
 
 
 @merchant_required

@@ -1,6 +1,7 @@
 """The merchant admin in Debian's Chromium: first sign-in, history search, cancel, CSV download."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -123,7 +124,7 @@ def test_csv_download(desktop, live_server, screenshot, company_admin, shop):
     with page.expect_download() as info:
         page.get_by_role("link", name="ダウンロード", exact=True).click()
     download = info.value
-    content = open(download.path(), "rb").read().decode("cp932")
+    content = Path(download.path()).read_bytes().decode("cp932")
     assert "利用日時" in content and all(p.number in content for p in shop)
     assert download.suggested_filename.endswith(".csv")
     assert ExportFile.objects.get().status == "done"
