@@ -18,6 +18,7 @@ from merchants.access import LOGIN_URL
 from merchants.forms import CodeForm, LoginForm, PasswordChangeForm, PasswordResetForm
 from merchants.forms import SetPasswordForm as MerchantSetPasswordForm
 from merchants.security import address_throttled, code_failed
+from merchants.services import audit_log
 
 NEXT_KEY = "merchant_next"
 
@@ -145,6 +146,9 @@ def password_change_view(request):
         form.user.must_change_password = False
         form.save()
         update_session_auth_hash(request, form.user)
+        audit_log(
+            action="merchants.user.password_changed", actor=user, obj=user, company=user.company
+        )
         messages.success(request, _("Your password has been changed."))
         return redirect("merchants:home")
     return render(

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
 
-from merchants.models import User
+from merchants.models import AuditLog, User
 from tests import factories
 
 LOGIN = "/merchant/login/"
@@ -59,6 +59,9 @@ def test_first_sign_in_sends_code_then_forces_password_change(client, newcomer):
     newcomer.refresh_from_db()
     assert not newcomer.must_change_password
     assert newcomer.check_password("Tsuki9Hoshi")
+    assert AuditLog.objects.filter(
+        action="merchants.user.password_changed", actor=newcomer
+    ).exists()
     assert client.get("/merchant/").status_code == 200
 
 
