@@ -9,7 +9,6 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from merchants.models import AuditLog, ExportFile
-from merchants.services import exports_purge
 from tests import factories
 from wallets import ledger
 
@@ -114,7 +113,9 @@ def test_other_company_cannot_download_and_expired_files_go(
     path = export.file.path
     ExportFile.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert client.get(f"/merchant/downloads/{export.pk}/").status_code == 404
-    assert exports_purge() == 1
+    out = io.StringIO()
+    call_command("purge_exports", stdout=out)
+    assert out.getvalue().startswith("1 ")
     assert not ExportFile.objects.exists()
     import os
 
