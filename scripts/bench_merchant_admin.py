@@ -368,9 +368,17 @@ def explain(user, filters):
     qs = selectors.payment_history(user=user, filters=filters)[:25]
     print("EXPLAIN ANALYZE, history first page:")
     print(qs.explain(analyze=True, buffers=True))
-    count = selectors.payment_history(user=user, filters=filters)
-    print("EXPLAIN ANALYZE, history count:")
-    print(count.values("pk").explain(analyze=True))
+    # Paginator.count() runs SELECT COUNT(*) over the same filters, without the ordering.
+    from django.db import connection
+
+    count_sql, params = (
+        selectors.payment_history(user=user, filters=filters).order_by().query.sql_with_params()
+    )
+    count_sql = "SELECT count(*) FROM (" + count_sql + ") AS page"
+    print("EXPLAIN ANALYZE, history count (what Paginator counts):")
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + count_sql, params)
+        print("\n".join(row[0] for row in cursor.fetchall()))
 
 
 def export(user):

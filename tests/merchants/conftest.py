@@ -65,3 +65,10 @@ def store_staff(store_staff):
 @pytest.fixture
 def other_company_admin(other_company_admin):
     return _with_email(other_company_admin)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """CSV exports go to a temporary MEDIA_ROOT, not the worktree's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
