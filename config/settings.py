@@ -191,3 +191,19 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 AXES_VERBOSE = False
+
+# --- Merchant admin (issue 4) ---
+# Axes above locks an account after 5 failures (the "username" group; the combined group can never
+# count more, it only keeps axes' W006 check satisfied). No "ip_address" lock: it would shut out
+# every account behind a shop's shared address. The per-address limit is
+# merchants.security.address_throttled: it refuses more tries from that address and locks nobody.
+AXES_LOCKOUT_CALLABLE = "merchants.views.auth.locked_out"
+# Failed sign-ins (password or e-mailed code) from one address, any account, within the cool-off.
+MERCHANT_ADDRESS_FAILURE_LIMIT = env_int("MERCHANT_ADDRESS_FAILURE_LIMIT", 20)
+MERCHANT_IDLE_SECONDS = env_int("MERCHANT_IDLE_MINUTES", 30) * 60
+OTP_EMAIL_SUBJECT = _("Your sign-in code")
+OTP_EMAIL_BODY_TEMPLATE_PATH = "merchants/emails/otp_code_body.txt"
+OTP_EMAIL_BODY_HTML_TEMPLATE_PATH = "merchants/emails/otp_code_body.html"
+OTP_EMAIL_COOLDOWN_DURATION = env_int("OTP_EMAIL_COOLDOWN_SECONDS", 60)
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+MERCHANT_EXPORT_DAYS = env_int("MERCHANT_EXPORT_DAYS", 7)

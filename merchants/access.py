@@ -10,7 +10,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 
-from merchants.models import Store, User
+from merchants.models import DailySummary, ExportFile, Store, Terminal, User
 from payments.models import Payment
 
 LOGIN_URL = "/merchant/login/"
@@ -25,6 +25,8 @@ def merchant_required(view):
             return redirect_to_login(request.get_full_path(), LOGIN_URL)
         if user.must_change_password:
             return redirect(PASSWORD_CHANGE_URL)
+        # Saving the session on every merchant page slides its idle expiry (set at sign-in).
+        request.session.modified = True
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -43,3 +45,35 @@ def scope_payments(user: User):
     if user.role != User.Role.COMPANY_ADMIN:
         payments = payments.filter(store_id=user.store_id)
     return payments
+
+
+def scope_terminals(user: User):
+    return Terminal.objects.filter(store__in=scope_stores(user))
+
+
+def scope_daily_summaries(user: User):
+    rows = DailySummary.objects.filter(company_id=user.company_id)
+    if user.role != User.Role.COMPANY_ADMIN:
+        rows = rows.filter(store_id=user.store_id)
+    return rows
+
+
+def scope_exports(user: User):
+    exports = ExportFile.objects.filter(company_id=user.company_id)
+    if user.role != User.Role.COMPANY_ADMIN:
+        exports = exports.filter(store_id=user.store_id)
+    return exports
+
+
+def scope_users(user: User):
+    """Company admins manage their company's merchant users; store managers their store's staff."""
+    users = User.objects.filter(company_id=user.company_id).exclude(role="")
+    if user.role == User.Role.COMPANY_ADMIN:
+        return users
+    if user.role == User.Role.STORE_MANAGER:
+        return users.filter(store_id=user.store_id, role=User.Role.STORE_STAFF)
+    return users.none()
+
+
+def can_manage_users(user: User) -> bool:
+    return user.role in (User.Role.COMPANY_ADMIN, User.Role.STORE_MANAGER)

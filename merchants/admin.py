@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from merchants.models import AuditLog, Company, Store, Terminal, User
+from merchants.models import AuditLog, Company, ExportFile, Store, Terminal, User
+from merchants.selectors import locked_usernames
+from merchants.services import merchant_user_unlock
 from payments.admin import download_qr_sheets
 
 
@@ -85,8 +87,10 @@ class UserAdmin(BaseUserAdmin):
         "store",
         "is_staff",
         "is_active",
+        "lock_state",
     ]
     list_filter = ["role", "is_staff", "is_active"]
+    actions = ["unlock"]
     search_fields = ["username", "name", "email"]
     list_select_related = ["company", "store"]
     autocomplete_fields = ["company", "store"]
@@ -119,6 +123,16 @@ class UserAdmin(BaseUserAdmin):
         ),
     ]
 
+    @admin.display(description=_("Account lock"))
+    def lock_state(self, obj):
+        return _("Locked") if obj.username in locked_usernames([obj.username]) else "—"
+
+    @admin.action(description=_("Unlock the selected accounts"), permissions=["change"])
+    def unlock(self, request, queryset):
+        for user in queryset:
+            merchant_user_unlock(actor=request.user, user=user)
+        self.message_user(request, _("The selected accounts have been unlocked."))
+
 
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
@@ -143,4 +157,15 @@ class AuditLogAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExportFile)
+class ExportFileAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "company", "requested_by", "status", "row_count", "size"]
+    list_filter = ["status"]
+    list_select_related = ["company", "requested_by"]
+    readonly_fields = [f.name for f in ExportFile._meta.fields]
+
+    def has_add_permission(self, request):
         return False

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 digits = RegexValidator(r"^\d+$", _("Enter digits only."))
@@ -234,3 +235,77 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class DailySummary(models.Model):
+    """Payments per store, day (Tokyo) and value type, kept exact by PostgreSQL triggers.
+
+    Written only by the triggers in migration daily_summary (payments and their splits, insert and
+    cancellation), so monthly and daily aggregates read a few rows instead of millions of payments.
+    value_type is null on the row that counts whole payments (a split payment counts once there).
+    """
+
+    company = models.ForeignKey(Company, models.DO_NOTHING, related_name="+", db_constraint=False)
+    store = models.ForeignKey(Store, models.DO_NOTHING, related_name="+", db_constraint=False)
+    day = models.DateField()
+    value_type = models.ForeignKey(
+        "wallets.ValueType", models.DO_NOTHING, null=True, related_name="+", db_constraint=False
+    )
+    count = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "day", "value_type"],
+                name="daily_summary_unique",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [models.Index(fields=["company", "day"], name="daily_summary_company_day")]
+
+    def __str__(self):
+        return f"{self.store_id} {self.day} {self.value_type_id}: {self.count} / {self.amount}"
+
+
+class ExportFile(models.Model):
+    """A reserved CSV download (データ出力): written by a background task, kept for some days."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Creating")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    class Encoding(models.TextChoices):
+        UTF8 = "utf-8-sig", _("UTF-8 (with BOM)")
+        SJIS = "cp932", _("Shift_JIS")
+
+    company = models.ForeignKey(Company, models.CASCADE, related_name="exports")
+    # Set for store managers and staff: their exports are theirs and their store's only.
+    store = models.ForeignKey(Store, models.CASCADE, null=True, blank=True, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=30, default="payments")
+    filters = models.JSONField(default=dict)
+    encoding = models.CharField(max_length=10, choices=Encoding, default=Encoding.UTF8)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    size = models.BigIntegerField(default=0)
+    row_count = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("CSV export")
+        verbose_name_plural = _("CSV exports")
+
+    def __str__(self):
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def filename(self) -> str:
+        return f"payments_{timezone.localtime(self.created_at):%Y%m%d_%H%M%S}.csv"

@@ -21,3 +21,24 @@ class MixedCharactersValidator:
 
     def get_help_text(self):
         return _("Use at least one digit, one upper-case letter and one lower-case letter.")
+
+
+STORE_STAFF_MIN_LENGTH = 12
+
+
+def password_validators_for(user):
+    """The project's validators, with the store app's 12-character minimum for store staff (002).
+
+    Every form that sets a merchant password uses this, so the admin and the store app agree.
+    """
+    from django.contrib.auth.password_validation import (
+        MinimumLengthValidator,
+        get_default_password_validators,
+    )
+
+    validators = get_default_password_validators()
+    if getattr(user, "role", "") == "store_staff":
+        validators = [v for v in validators if not isinstance(v, MinimumLengthValidator)] + [
+            MinimumLengthValidator(STORE_STAFF_MIN_LENGTH)
+        ]
+    return validators

@@ -9,14 +9,13 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from merchants.access import merchant_required
 from merchants.models import User
 from settlement import selectors, services
 from settlement.models import Payout
-
-HISTORY_URL = "/merchant/history/"
 
 
 def company_admin_required(view):
@@ -51,8 +50,8 @@ def payouts(request):
     rows = [
         (
             payout,
-            f"{HISTORY_URL}?from={payout.period_start:%Y-%m-%d}T00:00"
-            f"&to={payout.period_end:%Y-%m-%d}T23:59",
+            f"{reverse('merchants:history')}?start={payout.period_start:%Y-%m-%d}T00:00"
+            f"&end={payout.period_end:%Y-%m-%d}T23:59",
         )
         for payout in selectors.company_payouts(request.user, year=year)
     ]

@@ -68,7 +68,8 @@ def test_payout_list_and_statement_download(
     assert "1,970 円" in second  # (6,000 − 4,000) − 30
     link = rows.nth(0).get_by_role("link", name="2026/10/01〜2026/10/15")
     assert (
-        link.get_attribute("href") == "/merchant/history/?from=2026-10-01T00:00&to=2026-10-15T23:59"
+        link.get_attribute("href")
+        == "/merchant/history/?start=2026-10-01T00:00&end=2026-10-15T23:59"
     )
     screenshot(desktop, "payouts")
 

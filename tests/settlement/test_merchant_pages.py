@@ -47,7 +47,7 @@ def test_payout_list_shows_own_company_only_with_history_links(admin_client, clo
     assert "2026/10/30" in html
     assert "1,970 円" in html  # 2,000 − 1.5 % fee (30)
     assert "9," not in html.split("<tbody>")[1]
-    assert 'href="/merchant/history/?from=2026-10-01T00:00&amp;to=2026-10-15T23:59"' in html
+    assert 'href="/merchant/history/?start=2026-10-01T00:00&amp;end=2026-10-15T23:59"' in html
     assert reverse("settlement:statement", args=[ours.pk]) in html
     assert reverse("settlement:statement", args=[theirs.pk]) not in html
 

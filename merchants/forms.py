@@ -1,0 +1,280 @@
+"""Merchant admin forms: each cleans input into the values the selectors and services take."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.validators import MinLengthValidator, RegexValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from merchants.access import scope_stores, scope_terminals
+from merchants.models import Company, ExportFile, User
+from merchants.selectors import HistoryFilters, add_months, value_types_for
+from merchants.validators import password_validators_for
+
+HISTORY_MAX_MONTHS = 3
+MONTHLY_MAX_MONTHS = 3
+DAILY_MAX_DAYS = 31
+PAGE_SIZES = [25, 50, 100]
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label=_("Login ID"), max_length=150)
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Verification code"),
+        min_length=6,
+        max_length=6,
+        validators=[RegexValidator(r"^\d{6}$", _("Enter the 6-digit code."))],
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
+    )
+
+
+def _validate_for(password: str, user) -> None:
+    validate_password(password, user, password_validators=password_validators_for(user))
+
+
+class MerchantPolicyMixin:
+    """The merchant policy (store staff: 12+ characters) instead of the global validators only."""
+
+    def validate_password_for_user(self, user, password_field_name="password2"):
+        password = self.cleaned_data.get(password_field_name)
+        if password:
+            try:
+                _validate_for(password, user)
+            except forms.ValidationError as error:
+                self.add_error(password_field_name, error)
+
+
+class PasswordChangeForm(MerchantPolicyMixin, auth_forms.PasswordChangeForm):
+    """パスワード変更, also the forced change at first sign-in."""
+
+
+class SetPasswordForm(MerchantPolicyMixin, auth_forms.SetPasswordForm):
+    """Password reset by e-mail: the new password is the user's own, so no forced change after."""
+
+    def save(self, commit=True):
+        self.user.must_change_password = False
+        return super().save(commit)
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    def get_users(self, email):
+        # Merchant users only: city staff reset through their own channel.
+        return (u for u in super().get_users(email) if u.is_merchant)
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class HistoryForm(forms.Form):
+    """利用実績 search; an empty form means today."""
+
+    start = forms.DateTimeField(
+        label=_("From"),
+        required=False,
+        widget=LocalDateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )
+    end = forms.DateTimeField(
+        label=_("To"), required=False, widget=LocalDateTimeInput(), input_formats=["%Y-%m-%dT%H:%M"]
+    )
+    store_code = forms.CharField(label=_("Store code"), max_length=30, required=False)
+    store_name = forms.CharField(label=_("Store name"), max_length=100, required=False)
+    terminal = forms.ChoiceField(label=_("Terminal"), required=False)
+    value_type = forms.ChoiceField(label=_("Product"), required=False)
+    number = forms.CharField(label=_("Payment number"), max_length=16, required=False)
+    exclude_cancelled = forms.BooleanField(label=_("Exclude cancelled"), required=False)
+    per_page = forms.TypedChoiceField(
+        label=_("Rows per page"),
+        choices=[(n, n) for n in PAGE_SIZES],
+        coerce=int,
+        required=False,
+        empty_value=PAGE_SIZES[0],
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = HistoryFilters.today()
+        self.initial = {"start": today.start, "end": today.end, **self.initial}
+        self.fields["terminal"].choices = [("", _("All"))] + [
+            (t.terminal_id, f"{t.name or t.terminal_id} ({t.store.name})")
+            for t in scope_terminals(user).select_related("store")
+        ]
+        self.fields["value_type"].choices = [("", _("All"))] + [
+            (str(vt.pk), vt.name) for vt in value_types_for(user)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        today = HistoryFilters.today()
+        start = data.get("start") or today.start
+        end = data.get("end") or (start + timedelta(days=1) if data.get("start") else today.end)
+        if end <= start:
+            raise forms.ValidationError(_("The end must be after the start."))
+        if timezone.localtime(end).date() > add_months(
+            timezone.localtime(start).date(), HISTORY_MAX_MONTHS
+        ):
+            raise forms.ValidationError(
+                _("The period can be at most %(months)d months. Please narrow it down."),
+                params={"months": HISTORY_MAX_MONTHS},
+            )
+        data["start"], data["end"] = start, end
+        return data
+
+    def filters(self) -> HistoryFilters:
+        data = self.cleaned_data
+        return HistoryFilters(
+            start=data["start"],
+            end=data["end"],
+            store_code=data["store_code"].strip(),
+            store_name=data["store_name"].strip(),
+            terminal=data["terminal"],
+            value_type=int(data["value_type"]) if data["value_type"] else None,
+            number=data["number"].strip(),
+            exclude_cancelled=data["exclude_cancelled"],
+        )
+
+
+class ExportForm(HistoryForm):
+    encoding = forms.ChoiceField(
+        label=_("Character encoding"), choices=ExportFile.Encoding, initial=ExportFile.Encoding.UTF8
+    )
+
+
+class MonthInput(forms.DateInput):
+    input_type = "month"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m", **kwargs)
+
+
+class MonthlyForm(forms.Form):
+    """月別利用実績: up to 3 months."""
+
+    first = forms.DateField(label=_("From month"), widget=MonthInput(), input_formats=["%Y-%m"])
+    last = forms.DateField(label=_("To month"), widget=MonthInput(), input_formats=["%Y-%m"])
+    store_code = forms.CharField(label=_("Store code"), max_length=30, required=False)
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first"), data.get("last")
+        if first and last:
+            if last < first:
+                raise forms.ValidationError(_("The end must be after the start."))
+            if add_months(first, MONTHLY_MAX_MONTHS) <= last:
+                raise forms.ValidationError(
+                    _("Up to %(months)d months can be shown at once."),
+                    params={"months": MONTHLY_MAX_MONTHS},
+                )
+        return data
+
+
+class DailyForm(forms.Form):
+    """日別利用実績: up to 31 days."""
+
+    first = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    store_code = forms.CharField(label=_("Store code"), max_length=30, required=False)
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first"), data.get("last")
+        if first and last:
+            if last < first:
+                raise forms.ValidationError(_("The end must be after the start."))
+            if (last - first).days + 1 > DAILY_MAX_DAYS:
+                raise forms.ValidationError(
+                    _("Up to %(days)d days can be shown at once."), params={"days": DAILY_MAX_DAYS}
+                )
+        return data
+
+
+class CancelForm(forms.Form):
+    memo = forms.CharField(label=_("Memo (optional)"), max_length=200, required=False)
+
+
+login_id_validators = [
+    MinLengthValidator(8),
+    RegexValidator(
+        r"^[A-Za-z0-9_.@+-]+$", _("Use half-width letters, digits and the symbols _ . @ + -.")
+    ),
+]
+
+
+class UserCreateForm(forms.Form):
+    """管理ユーザ登録: company admins register managers and staff; store managers only staff."""
+
+    role = forms.ChoiceField(label=_("Role"))
+    store = forms.ModelChoiceField(label=_("Store"), queryset=None)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    username = forms.CharField(label=_("Login ID"), max_length=150, validators=login_id_validators)
+    email = forms.EmailField(label=_("E-mail address"))
+    password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    password2 = forms.CharField(
+        label=_("Password (again)"), strip=False, widget=forms.PasswordInput
+    )
+    notify = forms.BooleanField(
+        label=_("Notify the registration to the e-mail address entered"), required=False
+    )
+
+    def __init__(self, *args, actor: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        roles = [(User.Role.STORE_STAFF.value, User.Role.STORE_STAFF.label)]
+        if actor.role == User.Role.COMPANY_ADMIN:
+            roles.insert(0, (User.Role.STORE_MANAGER.value, User.Role.STORE_MANAGER.label))
+        self.fields["role"].choices = roles
+        self.fields["store"].queryset = scope_stores(actor).filter(is_active=True)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This login ID is already in use."))
+        return username
+
+    def clean(self):
+        data = super().clean()
+        password, again = data.get("password1"), data.get("password2")
+        if password and again and password != again:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif password and data.get("username") and data.get("role"):
+            probe = User(username=data["username"], name=data.get("name", ""), role=data["role"])
+            probe.email = data.get("email", "")
+            try:
+                _validate_for(password, probe)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class UserSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), max_length=100, required=False)
+
+
+class CompanyForm(forms.ModelForm):
+    class Meta:
+        model = Company
+        fields = [
+            "postal_code",
+            "address",
+            "phone",
+            "email",
+            "bank_code",
+            "bank_name_kana",
+            "branch_code",
+            "branch_name_kana",
+            "account_type",
+            "account_number",
+            "account_holder_kana",
+        ]

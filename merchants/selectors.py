@@ -1,0 +1,233 @@
+"""Reads for the merchant admin. Every function starts from the signed-in user's scope
+(merchants.access), so history, aggregates and exports can never cross a company."""
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, StringAgg, Sum, Value
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from merchants.access import scope_daily_summaries, scope_payments, scope_stores
+from merchants.models import User
+from payments.models import Payment, PaymentSplit
+from wallets.models import ValueType
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), clamped to the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    """The 利用実績 search: a date-time range plus optional filters; also stored with exports."""
+
+    start: datetime
+    end: datetime
+    store_code: str = ""
+    store_name: str = ""
+    terminal: str = ""
+    value_type: int | None = None
+    number: str = ""
+    exclude_cancelled: bool = False
+
+    @classmethod
+    def today(cls) -> "HistoryFilters":
+        start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        return cls(start=start, end=start + timedelta(days=1))
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["start"] = self.start.isoformat()
+        data["end"] = self.end.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "HistoryFilters":
+        return cls(
+            **data
+            | {
+                "start": datetime.fromisoformat(data["start"]),
+                "end": datetime.fromisoformat(data["end"]),
+            }
+        )
+
+
+def payment_history(*, user: User, filters: HistoryFilters):
+    """利用実績: newest first. The page, the CSV export and the cross-checks share this query."""
+    payments = scope_payments(user).filter(
+        created_at__gte=filters.start, created_at__lt=filters.end
+    )
+    if filters.store_code:
+        payments = payments.filter(store__code=filters.store_code)
+    if filters.store_name:
+        payments = payments.filter(store__name__icontains=filters.store_name)
+    if filters.terminal:
+        payments = payments.filter(terminal__terminal_id=filters.terminal)
+    if filters.value_type:
+        payments = payments.filter(
+            Exists(
+                PaymentSplit.objects.filter(
+                    payment=OuterRef("pk"), value_type_id=filters.value_type
+                )
+            )
+        )
+    if filters.number:
+        payments = payments.filter(number=filters.number)
+    if filters.exclude_cancelled:
+        payments = payments.filter(status=Payment.Status.COMPLETED)
+    return payments.order_by("-created_at", "-pk")
+
+
+def payment_history_page(*, user: User, filters: HistoryFilters):
+    """The rows a page shows: store, terminal, programme (for the cancel window) and splits."""
+    return (
+        payment_history(user=user, filters=filters)
+        .select_related("store", "terminal", "programme")
+        .prefetch_related("splits__value_type")
+    )
+
+
+EXPORT_COLUMNS = [
+    "created_at",
+    "store__code",
+    "store__name",
+    "terminal__name",
+    "terminal__terminal_id",
+    "number",
+    "amount",
+    "products",
+    "status",
+    "cancelled_at",
+]
+
+
+def payment_export_rows(*, user: User, filters: HistoryFilters, chunk_size: int = 2000):
+    """Tuples in EXPORT_COLUMNS order, streamed from a server-side cursor (flat memory)."""
+    products = (
+        PaymentSplit.objects.filter(payment=OuterRef("pk"))
+        .order_by()
+        .values("payment")
+        .annotate(
+            names=StringAgg("value_type__name", delimiter=Value("/"), order_by="value_type_id")
+        )
+        .values("names")
+    )
+    return (
+        payment_history(user=user, filters=filters)
+        .annotate(products=products)
+        .values_list(*EXPORT_COLUMNS)
+        .iterator(chunk_size=chunk_size)
+    )
+
+
+def value_types_for(user: User):
+    return ValueType.objects.filter(programme__in=scope_stores(user).values("programme")).order_by(
+        "programme", "-small_local_only", "expires_on", "pk"
+    )
+
+
+def today_totals(*, user: User) -> dict:
+    totals = (
+        scope_daily_summaries(user)
+        .filter(day=timezone.localdate(), value_type__isnull=True)
+        .aggregate(count=Sum("count"), amount=Sum("amount"))
+    )
+    return {"count": totals["count"] or 0, "amount": totals["amount"] or 0}
+
+
+def recent_payments(*, user: User, limit: int = 10):
+    return (
+        scope_payments(user)
+        .select_related("store", "terminal")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+@dataclass
+class Period:
+    """One month or day of an aggregate: a row per value type, and the whole payments' total."""
+
+    start: date
+    rows: list
+    count: int = 0
+    amount: int = 0
+
+
+def _aggregate(*, user, first: date, last: date, store_code: str, by_month: bool) -> dict:
+    """Count and amount per period and value type from the trigger-kept daily summary.
+
+    Cancelled payments are not in it (the triggers take them out again on cancellation).
+    """
+    rows = scope_daily_summaries(user).filter(day__gte=first, day__lte=last)
+    if store_code:
+        rows = rows.filter(store__code=store_code)
+    period = TruncMonth("day") if by_month else F("day")
+    grouped = (
+        rows.annotate(period=period)
+        .values("period", "value_type_id")
+        .annotate(n=Sum("count"), yen=Sum("amount"))
+        .order_by("period", "value_type_id")
+    )
+    names = {vt.pk: vt.name for vt in value_types_for(user)}
+    periods: dict = {}
+    for row in grouped:
+        start = row["period"]
+        if isinstance(start, datetime):
+            start = start.date()
+        bucket = periods.setdefault(start, Period(start=start, rows=[]))
+        if not row["n"]:
+            continue  # every payment of that value type was cancelled
+        if row["value_type_id"] is None:
+            bucket.count, bucket.amount = row["n"], row["yen"]
+        else:
+            name = names.get(row["value_type_id"], "")
+            bucket.rows.append({"value_type": name, "count": row["n"], "amount": row["yen"]})
+    result = [p for p in periods.values() if p.count]
+    return {
+        "periods": result,
+        "count": sum(p.count for p in result),
+        "amount": sum(p.amount for p in result),
+    }
+
+
+def monthly_totals(*, user: User, first: date, last: date, store_code: str = "") -> dict:
+    """月別利用実績 from the first day of `first`'s month to the last day of `last`'s month."""
+    return _aggregate(
+        user=user,
+        first=first.replace(day=1),
+        last=add_months(last.replace(day=1), 1) - timedelta(days=1),
+        store_code=store_code,
+        by_month=True,
+    )
+
+
+def daily_totals(*, user: User, first: date, last: date, store_code: str = "") -> dict:
+    """日別利用実績 for the days first..last (Tokyo)."""
+    return _aggregate(user=user, first=first, last=last, store_code=store_code, by_month=False)
+
+
+def locked_usernames(usernames) -> set[str]:
+    """The accounts django-axes currently locks (アカウントロック状態), among these login IDs."""
+    from axes.models import AccessAttempt
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return {
+        row["username"]
+        for row in AccessAttempt.objects.filter(
+            username__in=list(usernames), attempt_time__gte=since
+        )
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"))
+        if row["failures"] >= settings.AXES_FAILURE_LIMIT
+    }

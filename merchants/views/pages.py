@@ -1,0 +1,330 @@
+"""Merchant admin pages. Every object is looked up inside the user's scope (404 otherwise)."""
+
+from dataclasses import asdict
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from merchants import selectors, services
+from merchants.access import (
+    can_manage_users,
+    merchant_required,
+    scope_exports,
+    scope_payments,
+    scope_stores,
+    scope_terminals,
+    scope_users,
+)
+from merchants.forms import (
+    PAGE_SIZES,
+    CancelForm,
+    CompanyForm,
+    DailyForm,
+    ExportForm,
+    HistoryForm,
+    MonthlyForm,
+    UserCreateForm,
+    UserSearchForm,
+)
+from merchants.models import ExportFile, User
+from merchants.selectors import HistoryFilters
+from wallets import ledger
+from wallets.exceptions import DomainError
+
+
+@merchant_required
+def home(request):
+    """トップページ"""
+    return render(
+        request,
+        "merchants/home.html",
+        {
+            "today": selectors.today_totals(user=request.user),
+            "recent": selectors.recent_payments(user=request.user),
+            "now": timezone.now(),
+        },
+    )
+
+
+@merchant_required
+def history(request):
+    """利用実績: today by default; a payment shows up the moment it is committed."""
+    form = HistoryForm(request.GET or None, user=request.user)
+    page = export_form = None
+    if form.is_bound and not form.is_valid():
+        filters = None
+    elif form.is_bound:
+        filters, per_page = form.filters(), form.cleaned_data["per_page"]
+    else:
+        filters, per_page = HistoryFilters.today(), PAGE_SIZES[0]
+    if filters is not None:
+        payments = selectors.payment_history_page(user=request.user, filters=filters)
+        page = Paginator(payments, per_page).get_page(request.GET.get("page"))
+        export_form = ExportForm(initial=asdict(filters), user=request.user)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "merchants/history.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "now": timezone.now(),
+            "export_form": export_form,
+        },
+    )
+
+
+def _cancellable(payment, now) -> bool:
+    return not payment.is_cancelled and now <= payment.cancel_deadline()
+
+
+@merchant_required
+def payment_cancel(request, number):
+    """取消: POST from the dialog; GET is the confirmation page for browsers without JS."""
+    payment = get_object_or_404(
+        scope_payments(request.user).select_related("store", "programme"), number=number
+    )
+    form = CancelForm(request.POST or None)
+    back = request.POST.get("back") or request.GET.get("back") or ""
+    if not back.startswith("/merchant/"):
+        back = "/merchant/history/"
+    if request.method == "POST" and form.is_valid():
+        try:
+            ledger.cancel(payment=payment, actor=request.user, memo=form.cleaned_data["memo"])
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, _("Payment %(number)s has been cancelled.") % {"number": payment.number}
+            )
+        return redirect(back)
+    return render(
+        request,
+        "merchants/payment_cancel.html",
+        {
+            "payment": payment,
+            "form": form,
+            "back": back,
+            "cancellable": _cancellable(payment, timezone.now()),
+        },
+    )
+
+
+def _aggregate_page(request, form_class, template, initial, compute):
+    form = form_class(request.GET or None, initial=initial)
+    result = None
+    data = form.cleaned_data if form.is_bound and form.is_valid() else None
+    if not form.is_bound:
+        data = {**initial, "store_code": ""}
+    if data is not None:
+        result = compute(
+            user=request.user, first=data["first"], last=data["last"], store_code=data["store_code"]
+        )
+    return render(request, template, {"form": form, "result": result})
+
+
+@merchant_required
+def monthly(request):
+    """月別利用実績"""
+    today = timezone.localdate()
+    return _aggregate_page(
+        request,
+        MonthlyForm,
+        "merchants/monthly.html",
+        {"first": selectors.add_months(today.replace(day=1), -2), "last": today.replace(day=1)},
+        selectors.monthly_totals,
+    )
+
+
+@merchant_required
+def daily(request):
+    """日別利用実績"""
+    today = timezone.localdate()
+    return _aggregate_page(
+        request,
+        DailyForm,
+        "merchants/daily.html",
+        {"first": today.replace(day=1), "last": today},
+        selectors.daily_totals,
+    )
+
+
+@merchant_required
+def stores(request):
+    """店舗一覧"""
+    return render(
+        request,
+        "merchants/stores.html",
+        {"stores": scope_stores(request.user).select_related("programme")},
+    )
+
+
+@merchant_required
+def terminals(request):
+    """端末: terminal ID and password for setting up the store app."""
+    return render(
+        request,
+        "merchants/terminals.html",
+        {"terminals": scope_terminals(request.user).select_related("store")},
+    )
+
+
+@merchant_required
+@require_POST
+def terminal_password(request, pk):
+    terminal = get_object_or_404(scope_terminals(request.user).select_related("store"), pk=pk)
+    if request.user.role == User.Role.STORE_STAFF:
+        raise Http404
+    services.terminal_password_regenerate(actor=request.user, terminal=terminal)
+    messages.success(
+        request,
+        _("A new terminal password has been issued for %(terminal)s.") % {"terminal": terminal},
+    )
+    return redirect("merchants:terminals")
+
+
+def _user_admin(request):
+    if not can_manage_users(request.user):
+        raise Http404
+    return scope_users(request.user)
+
+
+@merchant_required
+def users(request):
+    """管理ユーザ一覧: search by name, login ID or e-mail; lock state from django-axes."""
+    people = _user_admin(request).select_related("store").order_by("username")
+    form = UserSearchForm(request.GET or None)
+    if form.is_valid() and form.cleaned_data["q"]:
+        q = form.cleaned_data["q"]
+        people = (
+            people.filter(username__icontains=q)
+            | people.filter(name__icontains=q)
+            | people.filter(email__icontains=q)
+        )
+    page = Paginator(people, 25).get_page(request.GET.get("page"))
+    locked = selectors.locked_usernames(u.username for u in page)
+    for person in page:
+        person.locked = person.username in locked
+    return render(request, "merchants/users.html", {"form": form, "page": page})
+
+
+@merchant_required
+def user_create(request):
+    """管理ユーザ登録"""
+    _user_admin(request)
+    form = UserCreateForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = services.merchant_user_create(
+            actor=request.user,
+            name=data["name"],
+            username=data["username"],
+            email=data["email"],
+            role=data["role"],
+            store=data["store"],
+            password=data["password1"],
+            notify=data["notify"],
+        )
+        messages.success(request, _("%(name)s has been registered.") % {"name": user})
+        return redirect("merchants:users")
+    return render(request, "merchants/user_form.html", {"form": form})
+
+
+@merchant_required
+@require_POST
+def user_deactivate(request, pk):
+    person = get_object_or_404(_user_admin(request).exclude(pk=request.user.pk), pk=pk)
+    services.merchant_user_deactivate(actor=request.user, user=person)
+    messages.success(request, _("%(name)s can no longer sign in.") % {"name": person})
+    return redirect("merchants:users")
+
+
+@merchant_required
+@require_POST
+def user_unlock(request, pk):
+    if request.user.role != User.Role.COMPANY_ADMIN:
+        raise Http404
+    person = get_object_or_404(_user_admin(request), pk=pk)
+    services.merchant_user_unlock(actor=request.user, user=person)
+    messages.success(request, _("The lock on %(name)s has been lifted.") % {"name": person})
+    return redirect("merchants:users")
+
+
+@merchant_required
+def company(request):
+    """加盟店情報: company admins edit contact details and the payout bank account."""
+    company = request.user.company
+    form = None
+    if request.user.role == User.Role.COMPANY_ADMIN:
+        form = CompanyForm(request.POST or None, instance=company)
+        if request.method == "POST" and form.is_valid():
+            services.company_update(
+                actor=request.user,
+                company=company,
+                changes={f: form.cleaned_data[f] for f in CompanyForm.Meta.fields},
+            )
+            messages.success(request, _("The merchant information has been saved."))
+            return redirect("merchants:company")
+    return render(request, "merchants/company.html", {"company": company, "form": form})
+
+
+@merchant_required
+@require_POST
+def export_create(request):
+    """データ出力: reserve the CSV of the current 利用実績 search."""
+    form = ExportForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(
+            request,
+            " ".join(form.non_field_errors()) or _("The search conditions are not valid."),
+        )
+        return redirect("merchants:history")
+    services.export_request(
+        actor=request.user, filters=form.filters(), encoding=form.cleaned_data["encoding"]
+    )
+    messages.success(
+        request, _("The CSV export has been reserved. It appears below when it is ready.")
+    )
+    return redirect("merchants:exports")
+
+
+@merchant_required
+def exports(request):
+    """ファイルダウンロード"""
+    files = list(scope_exports(request.user).filter(expires_at__gt=timezone.now())[:100])
+    waiting = {ExportFile.Status.PENDING, ExportFile.Status.RUNNING}
+    return render(
+        request,
+        "merchants/exports.html",
+        # The list reloads itself while a file is being made (no script needed).
+        {"exports": files, "refresh": any(f.status in waiting for f in files)},
+    )
+
+
+@merchant_required
+def export_download(request, pk):
+    export = get_object_or_404(
+        scope_exports(request.user),
+        pk=pk,
+        status=ExportFile.Status.DONE,
+        expires_at__gt=timezone.now(),
+    )
+    services.audit_log(
+        action="merchants.export.downloaded",
+        actor=request.user,
+        obj=export,
+        company=export.company,
+    )
+    return FileResponse(
+        export.file.open("rb"),
+        as_attachment=True,
+        filename=export.filename,
+        content_type=f"text/csv; charset={'shift_jis' if export.encoding == 'cp932' else 'utf-8'}",
+    )

@@ -1,0 +1,139 @@
+"""データ出力 / ファイルダウンロード: reserved CSV written by the real django-tasks-db worker."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from merchants.models import AuditLog, ExportFile
+from tests import factories
+from wallets import ledger
+
+
+def run_worker():
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+
+def reserve(client, encoding="utf-8-sig", **filters):
+    start = timezone.localtime() - timedelta(days=1)
+    end = timezone.localtime() + timedelta(minutes=1)
+    data = {
+        "start": start.strftime("%Y-%m-%dT%H:%M"),
+        "end": end.strftime("%Y-%m-%dT%H:%M"),
+        "encoding": encoding,
+    } | filters
+    return client.post("/merchant/exports/", data)
+
+
+@pytest.fixture
+def data(pay, programme, common, local, small_store, large_store):
+    emoji_store = factories.store(small_store.company, programme, name="カフェ☕つばめ")
+    wallet = factories.funded_wallet(programme, {common: 50_000, local: 5_000})
+    payments = [
+        pay(wallet, small_store, 1_200),
+        pay(wallet, large_store, 800),
+        pay(wallet, emoji_store, 450),
+    ]
+    ledger.cancel(payment=payments[1])
+    return payments
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_is_written_by_the_worker_and_downloads_in_excel_utf8(
+    client, merchant_login, company_admin, data
+):
+    merchant_login(client, company_admin)
+    response = reserve(client)
+    assert response["Location"] == "/merchant/downloads/"
+    export = ExportFile.objects.get()
+    assert export.status == "pending"
+    assert "待機中" in client.get("/merchant/downloads/").content.decode()
+
+    run_worker()
+    export.refresh_from_db()
+    assert export.status == "done" and export.row_count == 3 and export.size > 0
+    listing = client.get("/merchant/downloads/").content.decode()
+    assert "作成完了" in listing and f"/merchant/downloads/{export.pk}/" in listing
+
+    response = client.get(f"/merchant/downloads/{export.pk}/")
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["利用日時", "店舗コード", "店舗名"]
+    assert [r[5] for r in rows[1:]] == [p.number for p in reversed(data)]  # newest first
+    assert rows[1][2] == "カフェ☕つばめ"
+    cancelled = next(r for r in rows if r[5] == data[1].number)
+    assert cancelled[8] == "取消済" and cancelled[9]
+    actions = set(AuditLog.objects.values_list("action", flat=True))
+    assert {"merchants.export.requested", "merchants.export.downloaded"} <= actions
+
+
+@pytest.mark.django_db(transaction=True)
+def test_shift_jis_option_replaces_what_cp932_cannot_hold(
+    client, merchant_login, company_admin, data
+):
+    merchant_login(client, company_admin)
+    reserve(client, encoding="cp932", exclude_cancelled="on")
+    run_worker()
+    export = ExportFile.objects.get()
+    raw = b"".join(client.get(f"/merchant/downloads/{export.pk}/").streaming_content)
+    text = raw.decode("cp932")
+    assert "カフェ?つばめ" in text and "利用日時" in text
+    assert data[1].number not in text  # the filters of the search were kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_store_manager_export_holds_only_their_store(client, merchant_login, store_manager, data):
+    merchant_login(client, store_manager)
+    reserve(client)
+    run_worker()
+    export = ExportFile.objects.get()
+    assert export.store == store_manager.store and export.row_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_company_cannot_download_and_expired_files_go(
+    client, merchant_login, company_admin, other_company_admin, data
+):
+    merchant_login(client, company_admin)
+    reserve(client)
+    run_worker()
+    export = ExportFile.objects.get()
+    other = merchant_login(type(client)(), other_company_admin)
+    assert other.get(f"/merchant/downloads/{export.pk}/").status_code == 404
+    assert (
+        f"/merchant/downloads/{export.pk}/"
+        not in other.get("/merchant/downloads/").content.decode()
+    )
+    assert "ファイルはまだありません" in other.get("/merchant/downloads/").content.decode()
+
+    path = export.file.path
+    ExportFile.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get(f"/merchant/downloads/{export.pk}/").status_code == 404
+    out = io.StringIO()
+    call_command("purge_exports", stdout=out)
+    assert out.getvalue().startswith("1 ")
+    assert not ExportFile.objects.exists()
+    import os
+
+    assert not os.path.exists(path)
+
+
+@pytest.mark.django_db
+def test_reservation_refuses_a_range_beyond_three_months(client, merchant_login, company_admin):
+    merchant_login(client, company_admin)
+    start = timezone.localtime() - timedelta(days=120)
+    response = client.post(
+        "/merchant/exports/",
+        {
+            "start": start.strftime("%Y-%m-%dT%H:%M"),
+            "end": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "encoding": "cp932",
+        },
+        follow=True,
+    )
+    assert "期間は最大3ヶ月までです" in response.content.decode()
+    assert not ExportFile.objects.exists()

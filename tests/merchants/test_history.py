@@ -1,0 +1,110 @@
+"""利用実績: default today, filters, range limit, paging, newest first."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+
+URL = "/merchant/history/"
+
+
+def local_input(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.fixture
+def signed_in(client, merchant_login, company_admin):
+    return merchant_login(client, company_admin)
+
+
+@pytest.mark.django_db
+def test_default_is_today_newest_first(signed_in, pay, wallet, small_store):
+    today = timezone.localtime().replace(hour=0, minute=5)
+    yesterday = pay(wallet, small_store, 100, now=today - timedelta(hours=1))
+    first = pay(wallet, small_store, 200, now=today)
+    second = pay(wallet, small_store, 300)
+    response = signed_in.get(URL)
+    rows = list(response.context["page"].object_list)
+    assert [p.pk for p in rows] == [second.pk, first.pk]
+    assert yesterday.number not in response.content.decode()
+    assert "300 円" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_filters(signed_in, pay, wallet, small_store, large_store, common, local):
+    terminal = factories.terminal(small_store, name="レジ1")
+    by_terminal = pay(wallet, small_store, 1_000, terminal=terminal)  # 専用券 first at small stores
+    at_large = pay(wallet, large_store, 500)  # only 共通券 there
+    cancelled = pay(wallet, large_store, 200)
+    from wallets import ledger
+
+    ledger.cancel(payment=cancelled)
+
+    def numbers(**query):
+        response = signed_in.get(URL, query)
+        assert response.status_code == 200
+        return {p.number for p in response.context["page"].object_list}
+
+    everything = {by_terminal.number, at_large.number, cancelled.number}
+    assert numbers() == everything
+    assert numbers(store_code=large_store.code) == {at_large.number, cancelled.number}
+    assert numbers(store_name=small_store.name[-3:]) == {by_terminal.number}
+    assert numbers(terminal=terminal.terminal_id) == {by_terminal.number}
+    assert numbers(value_type=local.pk) == {by_terminal.number}
+    assert numbers(value_type=common.pk) == {at_large.number, cancelled.number}
+    assert numbers(number=at_large.number) == {at_large.number}
+    assert numbers(exclude_cancelled="on") == {by_terminal.number, at_large.number}
+
+
+@pytest.mark.django_db
+def test_cancelled_row_shows_time_and_no_button(signed_in, pay, wallet, small_store):
+    from wallets import ledger
+
+    payment = ledger.cancel(payment=pay(wallet, small_store, 400))
+    body = signed_in.get(URL).content.decode()
+    assert "取消済" in body
+    assert timezone.localtime(payment.cancelled_at).strftime("%Y年%m月%d日 %H:%M:%S") in body
+    assert reverse("merchants:payment_cancel", args=[payment.number]) not in body
+
+
+@pytest.mark.django_db
+def test_range_is_limited_to_three_months(signed_in):
+    now = timezone.now()
+    response = signed_in.get(
+        URL, {"start": local_input(now - timedelta(days=95)), "end": local_input(now)}
+    )
+    assert response.context["page"] is None
+    assert "期間は最大3ヶ月までです" in response.content.decode()
+    response = signed_in.get(
+        URL, {"start": local_input(now - timedelta(days=85)), "end": local_input(now)}
+    )
+    assert response.context["page"] is not None
+
+
+@pytest.mark.django_db
+def test_paging_25_50_100(signed_in, pay, programme, common, small_store):
+    wallet = factories.funded_wallet(programme, {common: 100_000})
+    for i in range(60):
+        pay(wallet, small_store, 10 + i, minutes_ago=i % 5)
+    page = signed_in.get(URL).context["page"]
+    assert (len(page.object_list), page.paginator.count) == (25, 60)
+    page = signed_in.get(URL, {"per_page": 50}).context["page"]
+    assert len(page.object_list) == 50
+    page = signed_in.get(URL, {"per_page": 100, "page": 1}).context["page"]
+    assert len(page.object_list) == 60
+    third = signed_in.get(URL, {"page": 3}).context["page"]
+    assert len(third.object_list) == 10
+    times = [p.created_at for p in signed_in.get(URL, {"per_page": 100}).context["page"]]
+    assert times == sorted(times, reverse=True)
+    assert "該当件数 60 件のうち 25 件を表示しています" in signed_in.get(URL).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_home_shows_today(signed_in, pay, wallet, small_store):
+    pay(wallet, small_store, 1_120)
+    pay(wallet, small_store, 880)
+    body = signed_in.get("/merchant/").content.decode()
+    assert "2 件" in body and "2,000 円" in body

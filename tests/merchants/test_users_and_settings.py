@@ -1,0 +1,198 @@
+"""管理ユーザ, 端末, 加盟店情報, and lock state in the merchant admin and Django admin."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from merchants.models import AuditLog, User
+from tests import factories
+
+PASSWORD = "Passw0rd-test"
+
+
+def register(client, store, **overrides):
+    data = {
+        "role": "store_staff",
+        "store": store.pk,
+        "name": "山田 花子",
+        "username": "hanako-yamada",
+        "email": "hanako@example.jp",
+        "password1": "Sakura2026Haru",
+        "password2": "Sakura2026Haru",
+        "notify": "on",
+    } | overrides
+    return client.post(reverse("merchants:user_create"), data)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_company_admin_registers_staff_and_notifies(
+    client, merchant_login, company_admin, small_store
+):
+    merchant_login(client, company_admin)
+    response = register(client, small_store)
+    assert response["Location"] == reverse("merchants:users")
+    user = User.objects.get(username="hanako-yamada")
+    assert (user.role, user.company, user.store) == (
+        "store_staff",
+        small_store.company,
+        small_store,
+    )
+    assert user.must_change_password and user.check_password("Sakura2026Haru")
+    assert mail.outbox[0].to == ["hanako@example.jp"]
+    assert "hanako-yamada" in mail.outbox[0].body and "Sakura2026Haru" not in mail.outbox[0].body
+    assert AuditLog.objects.filter(action="merchants.user.created", actor=company_admin).exists()
+
+
+@pytest.mark.django_db
+def test_registration_rules(client, merchant_login, company_admin, small_store, other_store):
+    merchant_login(client, company_admin)
+    cases = [
+        ({"username": "short"}, "8"),
+        ({"password1": "Sakura2Haru", "password2": "Sakura2Haru"}, "12"),  # staff: 12+
+        ({"password1": "sakura2026haru", "password2": "sakura2026haru"}, "英大文字"),
+        ({"password2": "Different2026X"}, "一致しません"),
+    ]
+    for overrides, message in cases:
+        response = register(client, small_store, **overrides)
+        assert response.status_code == 200, overrides
+        assert message in response.content.decode(), overrides
+    assert "正しく選択" in register(client, other_store).content.decode()
+    assert not User.objects.filter(username="hanako-yamada").exists()
+    # A manager needs 8+ only; nobody is notified without the box ticked.
+    response = register(
+        client,
+        small_store,
+        role="store_manager",
+        password1="Sakura20Ha",
+        password2="Sakura20Ha",
+        notify="",
+    )
+    assert response.status_code == 302
+    assert not mail.outbox
+
+
+@pytest.mark.django_db
+def test_store_manager_registers_only_staff_of_own_store(
+    client, merchant_login, store_manager, large_store, small_store
+):
+    merchant_login(client, store_manager)
+    response = register(client, large_store)
+    assert "正しく選択" in response.content.decode()
+    response = register(client, small_store, role="store_manager")
+    assert "正しく選択" in response.content.decode()
+    assert register(client, small_store).status_code == 302
+
+
+@pytest.mark.django_db
+def test_list_search_lock_state_unlock_and_deactivate(
+    client, merchant_login, company_admin, store_staff, store_manager
+):
+    for _ in range(5):
+        client.post("/merchant/login/", {"username": store_staff.username, "password": "bad"})
+    merchant_login(client, company_admin)
+    response = client.get(reverse("merchants:users"), {"q": "charlie"})
+    body = response.content.decode()
+    assert store_staff.username in body and store_manager.username not in body
+    assert "ロック中" in body
+
+    client.post(reverse("merchants:user_unlock", args=[store_staff.pk]))
+    body = client.get(reverse("merchants:users"), {"q": "charlie"}).content.decode()
+    assert "ロック中" not in body and "ロックなし" in body
+
+    client.post(reverse("merchants:user_deactivate", args=[store_staff.pk]))
+    store_staff.refresh_from_db()
+    assert not store_staff.is_active
+    actions = set(AuditLog.objects.values_list("action", flat=True))
+    assert {"merchants.user.unlocked", "merchants.user.deactivated"} <= actions
+
+
+@pytest.mark.django_db
+def test_store_manager_cannot_unlock_or_touch_company_admin(
+    client, merchant_login, store_manager, company_admin
+):
+    merchant_login(client, store_manager)
+    assert client.post(reverse("merchants:user_unlock", args=[company_admin.pk])).status_code == 404
+    response = client.post(reverse("merchants:user_deactivate", args=[company_admin.pk]))
+    assert response.status_code == 404
+    company_admin.refresh_from_db()
+    assert company_admin.is_active
+
+
+@pytest.mark.django_db
+def test_django_admin_shows_lock_and_city_staff_unlocks(client, city_staff, store_staff):
+    for _ in range(5):
+        client.post("/merchant/login/", {"username": store_staff.username, "password": "bad"})
+    client.force_login(city_staff)
+    body = client.get("/admin/merchants/user/").content.decode()
+    assert "アカウントロック状態" in body and "ロック中" in body
+    client.post(
+        "/admin/merchants/user/",
+        {"action": "unlock", "_selected_action": [store_staff.pk]},
+    )
+    assert "ロック中" not in client.get("/admin/merchants/user/").content.decode()
+    assert AuditLog.objects.filter(action="merchants.user.unlocked", actor=city_staff).exists()
+
+
+@pytest.mark.django_db
+def test_terminals_show_password_and_regenerate(client, merchant_login, company_admin, small_store):
+    terminal = factories.terminal(small_store, name="レジ1")
+    merchant_login(client, company_admin)
+    body = client.get(reverse("merchants:terminals")).content.decode()
+    assert terminal.terminal_id in body and terminal.setup_password in body
+    old = terminal.setup_password
+    client.post(reverse("merchants:terminal_password", args=[terminal.pk]))
+    terminal.refresh_from_db()
+    assert terminal.setup_password != old and len(terminal.setup_password) == 8
+    log = AuditLog.objects.get(action="merchants.terminal.password_regenerated")
+    assert log.actor == company_admin and log.data["terminal_id"] == terminal.terminal_id
+
+
+@pytest.mark.django_db
+def test_store_staff_cannot_regenerate(client, merchant_login, store_staff, small_store):
+    terminal = factories.terminal(small_store)
+    merchant_login(client, store_staff)
+    assert (
+        client.post(reverse("merchants:terminal_password", args=[terminal.pk])).status_code == 404
+    )
+
+
+@pytest.mark.django_db
+def test_company_info_and_bank_account(client, merchant_login, company_admin, store_manager):
+    merchant_login(client, company_admin)
+    url = reverse("merchants:company")
+    good = {
+        "postal_code": "100-0001",
+        "address": "東京都千代田区",
+        "phone": "03-0000-0000",
+        "email": "info@example.jp",
+        "bank_code": "0001",
+        "bank_name_kana": "ﾐｽﾞﾎ",
+        "branch_code": "001",
+        "branch_name_kana": "ﾄｳｷﾖｳ",
+        "account_type": "1",
+        "account_number": "1234567",
+        "account_holder_kana": "ｶ)ﾃｽﾄ",
+    }
+    response = client.post(url, good | {"account_number": "12ab", "bank_name_kana": "みずほ"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "数字のみで入力してください" in body and "半角カナ" in body
+    assert client.post(url, good).status_code == 302
+    company_admin.company.refresh_from_db()
+    assert company_admin.company.account_number == "1234567"
+    log = AuditLog.objects.get(action="merchants.company.updated")
+    assert log.data["changes"]["account_number"] == ["", "1234567"]
+
+    merchant_login(client, store_manager)
+    body = client.get(url).content.decode()
+    assert '<form method="post" class="m-card' not in body
+    assert client.post(url, good | {"address": "x"}).status_code == 200
+    company_admin.company.refresh_from_db()
+    assert company_admin.company.address == "東京都千代田区"
+
+
+@pytest.mark.django_db
+def test_stores_page_lists_scope(client, merchant_login, company_admin, small_store, large_store):
+    merchant_login(client, company_admin)
+    body = client.get(reverse("merchants:stores")).content.decode()
+    assert small_store.code in body and large_store.code in body and small_store.passcode in body
