@@ -5,7 +5,7 @@ from django.contrib.auth import password_validation
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-STORE_APP_PASSWORD_MIN_LENGTH = 12  # the store app's rule in the manuals
+from merchants.validators import STORE_STAFF_MIN_LENGTH
 
 six_digits = RegexValidator(r"^\d{6}$", _("Enter the 6-digit passcode."))
 
@@ -140,7 +140,7 @@ class StorePasswordForm(forms.Form):
         if p1 and p2 and p1 != p2:
             raise forms.ValidationError(_("The two passwords do not match."))
         if p1:
-            if len(p1) < STORE_APP_PASSWORD_MIN_LENGTH:
+            if len(p1) < STORE_STAFF_MIN_LENGTH:  # the store app's rule, whoever signs in
                 self.add_error(
                     "new_password1", _("The password must be at least 12 characters long.")
                 )
