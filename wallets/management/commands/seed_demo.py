@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from merchants.models import Company, Store, Terminal, User
 from payments.models import Payment
+from settlement.periods import period_containing
+from settlement.services import payout_mark_paid, settlement_run
 from wallets import ledger
 from wallets.exceptions import DomainError
 from wallets.models import Programme, Resident, ValueType, Wallet
@@ -98,7 +100,7 @@ class Command(BaseCommand):
 
         # One hash for all demo users keeps seeding fast (PBKDF2 is slow on purpose).
         staff_hash, app_hash = make_password(STAFF_PASSWORD), make_password(APP_STAFF_PASSWORD)
-        User.objects.create(
+        city_admin = User.objects.create(
             is_staff=True,
             is_superuser=True,
             username="city_admin",
@@ -211,9 +213,9 @@ class Command(BaseCommand):
                         idempotency_key=f"demo-grant:{wallet.ticket_number}:{value_type.code}",
                     )
 
-        # A few weeks of payments, newest today, some cancelled by the store inside the window.
+        # Six weeks of payments, newest today, some cancelled by the store inside the window.
         now = timezone.localtime()
-        for day in range(21, -1, -1):
+        for day in range(40, -1, -1):
             date = now.date() - timedelta(days=day)
             for k in range(rnd.randint(3, 7)):
                 wallet = rnd.choice(wallets)
@@ -242,6 +244,16 @@ class Command(BaseCommand):
                     ledger.cancel(
                         payment=payment, memo="金額誤りのため", now=at + timedelta(minutes=3)
                     )
+
+        # Close the settlement periods already over, and mark paid what was due by today,
+        # so that 支払一覧 and the city's dashboard have something to show.
+        for programme in programmes.values():
+            period = period_containing(programme, programme.starts_on)
+            while period.end < today:
+                run = settlement_run(programme=programme, period_end=period.end, actor=city_admin)
+                due = run.payouts.filter(scheduled_on__lt=today)
+                payout_mark_paid(payouts=list(due), paid_on=period.payment_date, actor=city_admin)
+                period = period_containing(programme, period.end + timedelta(days=1))
 
     def logins(self) -> dict:
         return {
@@ -299,6 +311,12 @@ class Command(BaseCommand):
     def print_logins(self, logins: dict):
         out = self.stdout.write
         out("\nDemo sign-ins (all of them are in the --json file):")
+        out(
+            "  Residents /login/ · store app /store/ · merchant admin /merchant/ · city staff /admin/"
+        )
+        out(
+            "  The merchant admin e-mails a 6-digit code; the demo writes e-mails to media/outbox/."
+        )
         out(
             f"  City staff (Django admin /admin/): {logins['city_staff'][0]['username']} / {STAFF_PASSWORD}"
         )
