@@ -185,6 +185,18 @@ def payment_for_key(idempotency_key: str) -> Payment | None:
     return Payment.objects.select_related("programme").get(pk=row[0]) if row else None
 
 
+def _lock_wallet_for_payment(wallet: Wallet) -> Programme:
+    """`_lock_wallet` in one plain statement: the wallet row locked, its programme read."""
+    programme = Programme.objects.raw(
+        "SELECT p.* FROM wallets_wallet w JOIN wallets_programme p ON p.id = w.programme_id"
+        " WHERE w.id = %s FOR UPDATE OF w",
+        [wallet.pk],
+    )
+    for found in programme:
+        return found
+    raise Wallet.DoesNotExist()
+
+
 def _wallet_pots(wallet: Wallet) -> list[Account]:
     """The wallet's value accounts, locked in pk order, each with what `_split` reads."""
     with connection.cursor() as cursor:
@@ -280,12 +292,11 @@ def pay(
     amount = _check_amount(amount)
     try:
         with transaction.atomic():
-            wallet = _lock_wallet(wallet)
+            programme = _lock_wallet_for_payment(wallet)
             # Retries of the same wallet queue on the wallet lock, so this read sees the first.
             if existing := payment_for_key(idempotency_key):
                 return _same_request(existing, wallet=wallet, store=store, amount=amount)
             now = now or timezone.now()
-            programme = wallet.programme
             if store.programme_id != programme.pk or not store.is_active:
                 raise StoreNotEligible()
             if not programme.is_active_on(timezone.localdate(now)):
@@ -294,7 +305,7 @@ def pay(
             payable_id = _payable_account_id(programme, store.company_id)
             payment = Payment(
                 programme=programme,
-                wallet=wallet,
+                wallet_id=wallet.pk,
                 company_id=store.company_id,
                 store=store,
                 terminal=terminal,
