@@ -117,18 +117,24 @@ def store_feed(*, store: Store, limit: int = 30):
 
 def terminal_for_api_key(*, key_hash: str) -> Terminal | None:
     """The active terminal of an unrevoked POS key, with its store. Every API call starts
-    here, so plain SQL: no query compilation."""
-    terminal = Terminal.objects.raw(
-        "SELECT t.* FROM payments_apikey k JOIN merchants_terminal t ON t.id = k.terminal_id"
-        " WHERE k.key_hash = %s AND k.revoked_at IS NULL AND t.is_active",
-        [key_hash],
-    )
-    for found in terminal:
-        found.store = Store.objects.raw(
-            "SELECT * FROM merchants_store WHERE id = %s", [found.store_id]
-        )[0]
-        return found
-    return None
+    here, so one plain statement: no query compilation."""
+    terminal_fields, store_fields = Terminal._meta.concrete_fields, Store._meta.concrete_fields
+    columns = [f"t.{f.column}" for f in terminal_fields] + [f"s.{f.column}" for f in store_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM payments_apikey k"
+            " JOIN merchants_terminal t ON t.id = k.terminal_id"
+            " JOIN merchants_store s ON s.id = t.store_id"
+            " WHERE k.key_hash = %s AND k.revoked_at IS NULL AND t.is_active",
+            [key_hash],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(terminal_fields)
+    terminal = Terminal.from_db(connection.alias, [f.attname for f in terminal_fields], row[:n])
+    terminal.store = Store.from_db(connection.alias, [f.attname for f in store_fields], row[n:])
+    return terminal
 
 
 def payment_splits(*, payment: Payment) -> list[tuple[str, int]]:

@@ -51,6 +51,7 @@ def main():
     )
     parser.add_argument("--scale", type=float, default=1.0, help="0.1 for a quick check")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument(
@@ -154,7 +155,7 @@ def start_gunicorn(args, url):
             "--workers",
             str(args.workers),
             "--worker-class",
-            "gthread",
+            args.worker_class,
             "--threads",
             str(args.threads),
             "--keep-alive",
@@ -302,7 +303,8 @@ def run(args, raw_keys, wallets, server_pid):
         results.append((clients, floor, pay, len(codes)))
 
     print(
-        f"\nPOS API benchmark: gunicorn gthread {args.workers}x{args.threads} on {HOST}:{PORT}, "
+        f"\nPOS API benchmark: gunicorn {args.worker_class} {args.workers}x{args.threads} on "
+        f"{HOST}:{PORT}, "
         f"{os.cpu_count()} CPUs, {seconds:.0f} s per phase, {len(wallets)} wallets, "
         f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}"
     )

@@ -187,14 +187,18 @@ def payment_for_key(idempotency_key: str) -> Payment | None:
 
 def _lock_wallet_for_payment(wallet: Wallet) -> Programme:
     """`_lock_wallet` in one plain statement: the wallet row locked, its programme read."""
-    programme = Programme.objects.raw(
-        "SELECT p.* FROM wallets_wallet w JOIN wallets_programme p ON p.id = w.programme_id"
-        " WHERE w.id = %s FOR UPDATE OF w",
-        [wallet.pk],
-    )
-    for found in programme:
-        return found
-    raise Wallet.DoesNotExist()
+    fields = Programme._meta.concrete_fields
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(f'p.{f.column}' for f in fields)}"
+            " FROM wallets_wallet w JOIN wallets_programme p ON p.id = w.programme_id"
+            " WHERE w.id = %s FOR UPDATE OF w",
+            [wallet.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Wallet.DoesNotExist()
+    return Programme.from_db(connection.alias, [f.attname for f in fields], row)
 
 
 def _wallet_pots(wallet: Wallet) -> list[Account]:
