@@ -6,7 +6,8 @@ a trivial view behind the whole middleware stack, no query).
 Builds its own database (voucher_bench_pos) and drops it afterwards unless --keep; serves it
 with gunicorn on 127.0.0.1:8103 only. The load generator is threads with keep-alive
 http.client connections, bounded by --seconds per phase and by the codes issued beforehand.
-    .venv/bin/python scripts/bench_pos_api.py [--scale 1.0] [--seconds 10] [--workers 3 --threads 4]
+    .venv/bin/python scripts/bench_pos_api.py [--scale 1.0] [--seconds 10]
+        [--worker-class gthread --workers 3 --threads 4]
 The load average is printed beside the figures: other processes on the machine share its CPUs.
 """
 
