@@ -9,7 +9,7 @@ import json
 from datetime import datetime, time, timedelta
 from functools import wraps
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -17,8 +17,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from payments import services
-from payments.models import ApiKey, Payment, PaymentSplit
+from payments import selectors, services
+from payments.models import Payment, PaymentSplit
 from payments.openapi import openapi_document
 from wallets.exceptions import DomainError
 
@@ -57,7 +57,10 @@ def error(code: str, message: str) -> JsonResponse:
     )
 
 
-def payment_json(payment: Payment) -> dict:
+def payment_json(payment: Payment, splits: list[tuple[str, int]] | None = None) -> dict:
+    """`splits` as (value type code, amount) when the caller has them, else the prefetch."""
+    if splits is None:
+        splits = [(s.value_type.code, s.amount) for s in payment.splits.all()]
     return {
         "number": payment.number,
         "status": payment.status,
@@ -66,9 +69,7 @@ def payment_json(payment: Payment) -> dict:
         "created_at": timezone.localtime(payment.created_at).isoformat(),
         "store_code": payment.store.code,
         "terminal_id": payment.terminal.terminal_id if payment.terminal_id else None,
-        "splits": [
-            {"value_type": s.value_type.code, "amount": s.amount} for s in payment.splits.all()
-        ],
+        "splits": [{"value_type": code, "amount": amount} for code, amount in splits],
         "cancelled_at": (
             timezone.localtime(payment.cancelled_at).isoformat() if payment.cancelled_at else None
         ),
@@ -95,20 +96,14 @@ def api_view(*methods):
             if request.method not in methods:
                 return error("method_not_allowed", _("This method is not allowed here."))
             scheme, _sep, raw_key = request.headers.get("Authorization", "").partition(" ")
-            api_key = (
-                ApiKey.objects.select_related("terminal__store")
-                .filter(
-                    key_hash=services.api_key_hash(raw_key.strip()),
-                    revoked_at__isnull=True,
-                    terminal__is_active=True,
-                )
-                .first()
+            terminal = (
+                selectors.terminal_for_api_key(key_hash=services.api_key_hash(raw_key.strip()))
                 if scheme.lower() == "bearer" and raw_key
                 else None
             )
-            if api_key is None:
+            if terminal is None:
                 return error("unauthorized", _("A valid API key is required."))
-            request.terminal = api_key.terminal
+            request.terminal = terminal
             try:
                 return view(request, *args, **kwargs)
             except DomainError as exc:
@@ -153,8 +148,9 @@ def _create(request):
         idempotency_key=key,
         mode=Payment.Mode.POS,
     )
-    prefetch_related_objects([payment], SPLITS)
-    return JsonResponse(payment_json(payment), status=201)
+    return JsonResponse(
+        payment_json(payment, selectors.payment_splits(payment=payment)), status=201
+    )
 
 
 def _bound(value: str, *, end: bool):

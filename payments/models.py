@@ -31,15 +31,29 @@ class Payment(models.Model):
     programme = models.ForeignKey(
         "wallets.Programme", models.PROTECT, related_name="payments", verbose_name=_("programme")
     )
+    # wallet, company and store are indexed by the (…, -created_at) indexes below, which serve
+    # lookups on the column alone too; a second index would only slow every payment's insert.
     wallet = models.ForeignKey(
-        "wallets.Wallet", models.PROTECT, related_name="payments", verbose_name=_("wallet")
+        "wallets.Wallet",
+        models.PROTECT,
+        db_index=False,
+        related_name="payments",
+        verbose_name=_("wallet"),
     )
     # company is the store's, copied so that every merchant query filters on one indexed column.
     company = models.ForeignKey(
-        "merchants.Company", models.PROTECT, related_name="payments", verbose_name=_("company")
+        "merchants.Company",
+        models.PROTECT,
+        db_index=False,
+        related_name="payments",
+        verbose_name=_("company"),
     )
     store = models.ForeignKey(
-        "merchants.Store", models.PROTECT, related_name="payments", verbose_name=_("store")
+        "merchants.Store",
+        models.PROTECT,
+        db_index=False,
+        related_name="payments",
+        verbose_name=_("store"),
     )
     terminal = models.ForeignKey(
         "merchants.Terminal",
@@ -119,8 +133,9 @@ class Payment(models.Model):
 class PaymentSplit(models.Model):
     """How much of a payment each value type paid (most restricted first, soonest expiring)."""
 
+    # Indexed by split_unique (payment, value_type).
     payment = models.ForeignKey(
-        Payment, models.CASCADE, related_name="splits", verbose_name=_("payment")
+        Payment, models.CASCADE, db_index=False, related_name="splits", verbose_name=_("payment")
     )
     value_type = models.ForeignKey(
         "wallets.ValueType", models.PROTECT, related_name="+", verbose_name=_("value type")

@@ -5,11 +5,12 @@ from datetime import date
 
 from django.conf import settings
 from django.core import signing
+from django.db import connection
 from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from merchants.models import Store
+from merchants.models import Store, Terminal
 from payments.models import Payment
 from wallets.models import Account, JournalEntry, Posting, Wallet
 
@@ -112,3 +113,37 @@ def store_feed(*, store: Store, limit: int = 30):
         .select_related("terminal")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def terminal_for_api_key(*, key_hash: str) -> Terminal | None:
+    """The active terminal of an unrevoked POS key, with its store. Every API call starts
+    here, so one plain statement: no query compilation."""
+    terminal_fields, store_fields = Terminal._meta.concrete_fields, Store._meta.concrete_fields
+    columns = [f"t.{f.column}" for f in terminal_fields] + [f"s.{f.column}" for f in store_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM payments_apikey k"
+            " JOIN merchants_terminal t ON t.id = k.terminal_id"
+            " JOIN merchants_store s ON s.id = t.store_id"
+            " WHERE k.key_hash = %s AND k.revoked_at IS NULL AND t.is_active",
+            [key_hash],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(terminal_fields)
+    terminal = Terminal.from_db(connection.alias, [f.attname for f in terminal_fields], row[:n])
+    terminal.store = Store.from_db(connection.alias, [f.attname for f in store_fields], row[n:])
+    return terminal
+
+
+def payment_splits(*, payment: Payment) -> list[tuple[str, int]]:
+    """(value type code, amount) of a payment, in the order the ledger drew them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT v.code, s.amount FROM payments_paymentsplit s"
+            " JOIN wallets_valuetype v ON v.id = s.value_type_id"
+            " WHERE s.payment_id = %s ORDER BY s.id",
+            [payment.pk],
+        )
+        return cursor.fetchall()

@@ -192,27 +192,30 @@ def payment_create_cpm(
     now = now or timezone.now()
     with transaction.atomic():
         # A retry answers with the first result even after the code has expired.
-        if existing := Payment.objects.filter(idempotency_key=key).first():
+        if existing := ledger.payment_for_key(key):
             return _same_cpm_request(existing, store=store, amount=amount, nonce=nonce)
-        cpm = (
-            CpmCode.objects.select_for_update(of=("self",))
-            .select_related("wallet")
-            .filter(nonce=nonce)
-            .first()
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, wallet_id, payment_id, expires_at FROM payments_cpmcode"
+                " WHERE nonce = %s FOR UPDATE",
+                [nonce],
+            )
+            cpm = cursor.fetchone()
         if cpm is None:
             raise CodeInvalid()
-        if cpm.payment_id:
+        cpm_id, wallet_id, used_id, expires_at = cpm
+        if used_id:
             # A concurrent retry with the same key got the lock first. (Loaded on its own: a
             # join in the locking read would miss a payment committed while we waited.)
-            used = Payment.objects.get(pk=cpm.payment_id)
+            used = Payment.objects.get(pk=used_id)
             if used.idempotency_key == key:
                 return _same_cpm_request(used, store=store, amount=amount, nonce=nonce)
             raise CodeUsed()
-        if cpm.expires_at <= now:
+        if expires_at <= now:
             raise CodeExpired()
         payment = ledger.pay(
-            wallet=cpm.wallet,
+            # The ledger locks and reads the wallet row itself: only its pk is needed here.
+            wallet=Wallet(pk=wallet_id),
             store=store,
             amount=amount,
             idempotency_key=key,
@@ -221,8 +224,10 @@ def payment_create_cpm(
             actor=actor,
             now=now,
         )
-        cpm.payment = payment
-        cpm.save(update_fields=["payment"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE payments_cpmcode SET payment_id = %s WHERE id = %s", [payment.pk, cpm_id]
+            )
         return payment
 
 

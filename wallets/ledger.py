@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from merchants.services import audit_log
-from payments.models import Payment, PaymentSplit
+from payments.models import Payment
 from wallets.exceptions import (
     AlreadyCancelled,
     ExpiryTooEarly,
@@ -175,6 +175,108 @@ def _same_request(payment: Payment, *, wallet, store, amount) -> Payment:
     return payment
 
 
+def payment_for_key(idempotency_key: str) -> Payment | None:
+    """The payment made under this key, if any: one cheap probe, the full row only on a retry."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM payments_payment WHERE idempotency_key = %s", [idempotency_key]
+        )
+        row = cursor.fetchone()
+    return Payment.objects.select_related("programme").get(pk=row[0]) if row else None
+
+
+def _lock_wallet_for_payment(wallet: Wallet) -> Programme:
+    """`_lock_wallet` in one plain statement: the wallet row locked, its programme read."""
+    fields = Programme._meta.concrete_fields
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(f'p.{f.column}' for f in fields)}"
+            " FROM wallets_wallet w JOIN wallets_programme p ON p.id = w.programme_id"
+            " WHERE w.id = %s FOR UPDATE OF w",
+            [wallet.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Wallet.DoesNotExist()
+    return Programme.from_db(connection.alias, [f.attname for f in fields], row)
+
+
+def _wallet_pots(wallet: Wallet) -> list[Account]:
+    """The wallet's value accounts, locked in pk order, each with what `_split` reads."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.id, a.balance, v.id, v.small_local_only, v.expires_on
+            FROM wallets_account a JOIN wallets_valuetype v ON v.id = a.value_type_id
+            WHERE a.wallet_id = %s AND a.kind = 'wallet'
+            ORDER BY a.id
+            FOR UPDATE OF a
+            """,
+            [wallet.pk],
+        )
+        return [
+            Account(
+                pk=pk,
+                balance=balance,
+                value_type=ValueType(pk=vt, small_local_only=small_local_only, expires_on=expires),
+            )
+            for pk, balance, vt, small_local_only, expires in cursor.fetchall()
+        ]
+
+
+def _payable_account_id(programme: Programme, company_id: int) -> int:
+    """The company's payable account, created on first use without locking it."""
+    find = (
+        "SELECT id FROM wallets_account WHERE programme_id = %s AND kind = 'merchant_payable'"
+        " AND company_id = %s AND wallet_id IS NULL AND value_type_id IS NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(find, [programme.pk, company_id])
+        row = cursor.fetchone()
+        if row is None:
+            # A concurrent first payment may insert it too: the unique constraint settles it, and
+            # the second SELECT (a new statement) sees the winner's committed row.
+            cursor.execute(
+                "INSERT INTO wallets_account (programme_id, kind, company_id, balance)"
+                " VALUES (%s, 'merchant_payable', %s, 0) ON CONFLICT DO NOTHING",
+                [programme.pk, company_id],
+            )
+            cursor.execute(find, [programme.pk, company_id])
+            row = cursor.fetchone()
+    return row[0]
+
+
+# One statement writes the whole payment. Data-modifying CTEs all run; the posting trigger that
+# moves balances is an AFTER trigger, so it fires once every row is written, in posting order.
+PAYMENT_INSERT = """
+WITH entry AS (
+    INSERT INTO wallets_journalentry (programme_id, kind, created_by_id, memo, created_at)
+    VALUES (%(programme)s, 'payment', %(actor)s, '', %(now)s)
+    RETURNING id
+), payment AS (
+    INSERT INTO payments_payment (
+        number, programme_id, wallet_id, company_id, store_id, terminal_id, amount, mode, status,
+        created_at, entry_id, idempotency_key, cancel_memo)
+    SELECT %(number)s, %(programme)s, %(wallet)s, %(company)s, %(store)s, %(terminal)s,
+        %(amount)s, %(mode)s, %(status)s, %(now)s, entry.id, %(key)s, ''
+    FROM entry
+    RETURNING id
+), splits AS (
+    INSERT INTO payments_paymentsplit (payment_id, value_type_id, amount)
+    SELECT payment.id, s.value_type_id, s.amount
+    FROM payment, unnest(%(split_types)s::bigint[], %(split_amounts)s::bigint[])
+        AS s(value_type_id, amount)
+), postings AS (
+    INSERT INTO wallets_posting (entry_id, account_id, amount)
+    SELECT entry.id, p.account_id, p.amount
+    FROM entry, unnest(%(accounts)s::bigint[], %(amounts)s::bigint[]) WITH ORDINALITY
+        AS p(account_id, amount, n)
+    ORDER BY p.n
+)
+SELECT payment.id, entry.id FROM payment, entry
+"""
+
+
 def pay(
     *,
     wallet: Wallet,
@@ -186,59 +288,68 @@ def pay(
     actor=None,
     now=None,
 ) -> Payment:
-    """決済: move value from the wallet to the store's company; one payment per idempotency key."""
+    """決済: move value from the wallet to the store's company; one payment per idempotency key.
+
+    The hot path of every payment, so its statements are SQL written by hand: a handful of
+    round trips and no query compilation. Only `wallet.pk` is read from the wallet given.
+    """
     amount = _check_amount(amount)
     try:
         with transaction.atomic():
-            wallet = _lock_wallet(wallet)
+            programme = _lock_wallet_for_payment(wallet)
             # Retries of the same wallet queue on the wallet lock, so this read sees the first.
-            existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
-            if existing:
+            if existing := payment_for_key(idempotency_key):
                 return _same_request(existing, wallet=wallet, store=store, amount=amount)
             now = now or timezone.now()
-            programme = wallet.programme
             if store.programme_id != programme.pk or not store.is_active:
                 raise StoreNotEligible()
             if not programme.is_active_on(timezone.localdate(now)):
                 raise ProgrammeNotActive()
-            accounts = list(
-                Account.objects.select_for_update(of=("self",))
-                .filter(wallet=wallet, kind=Account.Kind.WALLET)
-                .select_related("value_type")
-                .order_by("pk")
-            )
-            parts = _split(accounts, store, amount, timezone.localdate(now))
-            payable = account_for(
-                programme, Account.Kind.MERCHANT_PAYABLE, company_id=store.company_id
-            )
-            entry = _entry_create(
-                programme=programme, kind=Kind.PAYMENT, actor=actor, created_at=now
-            )
-            payment = Payment.objects.create(
+            parts = _split(_wallet_pots(wallet), store, amount, timezone.localdate(now))
+            payable_id = _payable_account_id(programme, store.company_id)
+            payment = Payment(
                 programme=programme,
-                wallet=wallet,
+                wallet_id=wallet.pk,
                 company_id=store.company_id,
                 store=store,
                 terminal=terminal,
                 amount=amount,
                 mode=mode,
                 created_at=now,
-                entry=entry,
                 idempotency_key=idempotency_key,
             )
-            PaymentSplit.objects.bulk_create(
-                PaymentSplit(payment=payment, value_type=account.value_type, amount=take)
-                for account, take in parts
-            )
-            # Balances move last: the merchant's account row, shared by all its customers,
-            # stays locked only from here to commit.
-            _postings_create(
-                entry, [(account, -take) for account, take in parts] + [(payable, amount)]
-            )
+            # Postings in account order (the lock order); the payable row, shared by all the
+            # company's customers, stays locked only from here to commit.
+            lines = sorted([(a.pk, -take) for a, take in parts] + [(payable_id, amount)])
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    PAYMENT_INSERT,
+                    {
+                        "programme": programme.pk,
+                        "actor": actor.pk if getattr(actor, "pk", None) else None,
+                        "now": now,
+                        "number": payment.number,
+                        "wallet": wallet.pk,
+                        "company": store.company_id,
+                        "store": store.pk,
+                        "terminal": terminal.pk if terminal is not None else None,
+                        "amount": amount,
+                        "mode": mode,
+                        "status": payment.status,
+                        "key": idempotency_key,
+                        "split_types": [a.value_type.pk for a, _take in parts],
+                        "split_amounts": [take for _a, take in parts],
+                        "accounts": [pk for pk, _amount in lines],
+                        "amounts": [line_amount for _pk, line_amount in lines],
+                    },
+                )
+                payment.pk, payment.entry_id = cursor.fetchone()
+            payment._state.adding = False
+            payment._state.db = connection.alias
             return payment
     except IntegrityError:
         # The same key raced in from another wallet's request: answer as a retry would.
-        existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        existing = payment_for_key(idempotency_key)
         if existing is None:
             raise
         return _same_request(existing, wallet=wallet, store=store, amount=amount)

@@ -166,3 +166,21 @@ def test_a_payment_waits_only_for_its_own_wallet_and_merchant(
         holder.join()
     assert payment.amount == 100
     assert Payment.objects.count() == 3
+
+
+def test_first_payments_to_a_new_company_at_once_share_one_payable_account(programme, common):
+    """Eight wallets pay a company nobody has paid yet: its payable account is created once."""
+    store = factories.store(factories.company(), programme, is_small_local=True)
+    wallets = [factories.funded_wallet(programme, {common: 1_000}) for _ in range(8)]
+
+    results = run_parallel(
+        lambda w: ledger.pay(
+            wallet=w, store=store, amount=300, idempotency_key=f"first-{w.pk}", mode="mpm"
+        ),
+        [(w,) for w in wallets],
+    )
+
+    assert all(isinstance(r, Payment) for r in results), results
+    payable = Account.objects.get(kind=Account.Kind.MERCHANT_PAYABLE, company=store.company)
+    assert payable.balance == 8 * 300
+    call_command("check_ledger")
