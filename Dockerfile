@@ -19,4 +19,4 @@ RUN SECRET_KEY=build DATABASE_URL=postgres://build@localhost/build python manage
 USER voucher
 EXPOSE 8000
 # Run `python manage.py migrate` once per release, and `python manage.py db_worker` beside this.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]

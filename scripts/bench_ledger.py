@@ -14,31 +14,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchdb import bench_url, drop_database, recreate_database  # noqa: E402
+
 BENCH_DB = "voucher_bench_ledger"
-
-
-def bench_url() -> str:
-    from config.env import load_dotenv
-
-    load_dotenv(ROOT / ".env")
-    parts = urlsplit(
-        os.environ.get("DATABASE_URL", "postgres://voucher:voucher@127.0.0.1:5432/voucher")
-    )
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def recreate_database(url: str, drop_only=False):
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def main():
@@ -50,7 +31,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
 
-    url = bench_url()
+    url = bench_url(BENCH_DB)
     recreate_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -67,7 +48,7 @@ def main():
 
         connections.close_all()
         if not args.keep:
-            recreate_database(url, drop_only=True)
+            drop_database(url)
 
 
 def run(args):

@@ -27,23 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+from benchdb import bench_url, drop_database, recreate_database  # noqa: E402
+
 BENCH_DB = "voucher_bench_pos"
 HOST, PORT = "127.0.0.1", 8103
-
-from bench_ledger import recreate_database  # noqa: E402
-
-
-def bench_url() -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    from config.env import load_dotenv
-
-    load_dotenv(ROOT / ".env")
-    parts = urlsplit(
-        os.environ.get("DATABASE_URL", "postgres://voucher:voucher@127.0.0.1:5432/voucher")
-    )
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
 
 
 def main():
@@ -64,11 +51,7 @@ def main():
     args = parser.parse_args()
     args.clients = [int(n) for n in args.clients.split(",")]
 
-    # Reuse bench_ledger's create/drop helper; it reads the database name from its module.
-    import bench_ledger
-
-    bench_ledger.BENCH_DB = BENCH_DB
-    url = bench_url()
+    url = bench_url(BENCH_DB)
     recreate_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -90,7 +73,7 @@ def main():
             server.wait(timeout=30)
         connections.close_all()
         if not args.keep:
-            recreate_database(url, drop_only=True)
+            drop_database(url)
 
 
 def build_data(args):

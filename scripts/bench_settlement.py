@@ -18,42 +18,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 BASE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE))
+from benchdb import bench_url, drop_database, recreate_database  # noqa: E402
+
 DB = "voucher_bench_settlement"
 PERIOD_START, PERIOD_END = "2026-10-01", "2026-10-15"
 WALLETS = 20_000
 BATCH = 250_000
 CANCELLED_EVERY = 97  # about 1 % of payments were cancelled inside the period
-
-
-def bench_url() -> str:
-    from config.env import load_dotenv
-
-    load_dotenv(BASE / ".env")
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{DB}"))
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-        conn.execute(f"CREATE DATABASE {DB}")
-
-
-def drop_database(url: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
 
 
 def sql(statement: str, params=None) -> None:
@@ -229,7 +203,7 @@ def main():
     payments = max(int(2_000_000 * args.scale), 1_000)
     companies = max(int(1_000 * min(args.scale * 10, 1)), 10)
 
-    url = bench_url()
+    url = bench_url(DB)
     os.environ["DATABASE_URL"] = url
     os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="bench-settlement-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
