@@ -26,7 +26,10 @@ STORE_ROLES = (User.Role.STORE_STAFF, User.Role.STORE_MANAGER)
 
 
 def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address as django-axes sees it, so AXES_PROXY_COUNT applies behind a proxy."""
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request) or ""
 
 
 def resident_login(request, wallet: Wallet) -> None:

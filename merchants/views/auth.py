@@ -1,6 +1,8 @@
 """Merchant sign-in: login ID + password (django-axes watches), then a 6-digit code by e-mail
 (django-otp), then the forced password change at first sign-in."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
@@ -19,6 +21,8 @@ from merchants.forms import CodeForm, LoginForm, PasswordChangeForm, PasswordRes
 from merchants.forms import SetPasswordForm as MerchantSetPasswordForm
 from merchants.security import address_throttled, code_failed
 from merchants.services import audit_log
+from payments.access import client_address
+from payments.services import rate_limit_hit
 
 NEXT_KEY = "merchant_next"
 
@@ -165,7 +169,23 @@ def logout_view(request):
     return redirect(LOGIN_URL)
 
 
-password_reset = auth_views.PasswordResetView.as_view(
+class PasswordResetView(auth_views.PasswordResetView):
+    """At most a few reset mails an hour per e-mail address and per client address, so the form
+    cannot be used to flood someone's inbox. Over the limit the answer looks the same."""
+
+    def form_valid(self, form):
+        keys = [
+            f"password-reset:email:{form.cleaned_data['email'].lower()}",
+            f"password-reset:addr:{client_address(self.request)}",
+        ]
+        counts = [rate_limit_hit(key=key, window=RESET_WINDOW) for key in keys]
+        if max(counts) > RESET_LIMIT:
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+RESET_LIMIT, RESET_WINDOW = 3, timedelta(hours=1)
+password_reset = PasswordResetView.as_view(
     form_class=PasswordResetForm,
     template_name="merchants/password_reset.html",
     subject_template_name="merchants/emails/password_reset_subject.txt",

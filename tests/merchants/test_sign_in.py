@@ -249,3 +249,13 @@ def test_login_next_is_kept_and_safe(client, company_admin):
     response = client.post(CODE, {"code": device.token})
     assert response["Location"] == "/merchant/"
     assert User.objects.get(pk=company_admin.pk).is_active
+
+
+@pytest.mark.django_db
+def test_password_reset_mails_are_rate_limited(client, company_admin):
+    company_admin.email = "alice@example.jp"
+    company_admin.save()
+    for _ in range(5):
+        response = client.post("/merchant/password/reset/", {"email": "alice@example.jp"})
+        assert response["Location"] == "/merchant/password/reset/sent/"
+    assert len(mail.outbox) == 3
