@@ -32,19 +32,21 @@ def merchant_required(view):
     return wrapper
 
 
-def scope_stores(user: User):
-    """Company admins see every store of their company; managers and staff their own store."""
-    stores = Store.objects.filter(company_id=user.company_id)
+def _company_or_store(queryset, user: User, store_field: str = "store_id"):
+    """The tenant rule, in one place: the user's company, narrowed to their store unless they
+    are the company admin."""
+    queryset = queryset.filter(company_id=user.company_id)
     if user.role != User.Role.COMPANY_ADMIN:
-        stores = stores.filter(pk=user.store_id)
-    return stores
+        queryset = queryset.filter(**{store_field: user.store_id})
+    return queryset
+
+
+def scope_stores(user: User):
+    return _company_or_store(Store.objects.all(), user, store_field="pk")
 
 
 def scope_payments(user: User):
-    payments = Payment.objects.filter(company_id=user.company_id)
-    if user.role != User.Role.COMPANY_ADMIN:
-        payments = payments.filter(store_id=user.store_id)
-    return payments
+    return _company_or_store(Payment.objects.all(), user)
 
 
 def scope_terminals(user: User):
@@ -52,17 +54,11 @@ def scope_terminals(user: User):
 
 
 def scope_daily_summaries(user: User):
-    rows = DailySummary.objects.filter(company_id=user.company_id)
-    if user.role != User.Role.COMPANY_ADMIN:
-        rows = rows.filter(store_id=user.store_id)
-    return rows
+    return _company_or_store(DailySummary.objects.all(), user)
 
 
 def scope_exports(user: User):
-    exports = ExportFile.objects.filter(company_id=user.company_id)
-    if user.role != User.Role.COMPANY_ADMIN:
-        exports = exports.filter(store_id=user.store_id)
-    return exports
+    return _company_or_store(ExportFile.objects.all(), user)
 
 
 def scope_users(user: User):
