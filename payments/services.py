@@ -189,7 +189,6 @@ def payment_create_cpm(
     nonce = _cpm_nonce(code)
     key = f"{mode}:{terminal.pk}:{idempotency_key}"
     store = terminal.store
-    now = now or timezone.now()
     with transaction.atomic():
         # A retry answers with the first result even after the code has expired.
         if existing := ledger.payment_for_key(key):
@@ -211,7 +210,7 @@ def payment_create_cpm(
             if used.idempotency_key == key:
                 return _same_cpm_request(used, store=store, amount=amount, nonce=nonce)
             raise CodeUsed()
-        if expires_at <= now:
+        if expires_at <= (now or timezone.now()):
             raise CodeExpired()
         payment = ledger.pay(
             # The ledger locks and reads the wallet row itself: only its pk is needed here.
@@ -222,7 +221,7 @@ def payment_create_cpm(
             mode=mode,
             terminal=terminal,
             actor=actor,
-            now=now,
+            now=now,  # taken by the ledger once the payment holds its locks, unless a test sets it
         )
         with connection.cursor() as cursor:
             cursor.execute(

@@ -185,6 +185,32 @@ def payment_for_key(idempotency_key: str) -> Payment | None:
     return Payment.objects.select_related("programme").get(pk=row[0]) if row else None
 
 
+# Every payment holds this advisory lock (shared, per programme) from before it takes its time
+# stamp until it commits; closing a period takes it exclusively for a moment, so the close waits
+# for payments in flight and every later payment is stamped after the close began
+# (docs/settlement.md, "Which period a payment belongs to").
+PAYMENTS_IN_FLIGHT_LOCK = 0x70617973  # "pays"
+
+
+def _payment_begin(programme_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s, %s)", [PAYMENTS_IN_FLIGHT_LOCK, programme_id]
+        )
+
+
+def payments_in_flight_wait(*, programme_id: int) -> None:
+    """Return once every payment of the programme that has begun has committed or rolled back.
+
+    Call it outside a transaction: the exclusive lock is held only for its own short one, so
+    payments queue behind it for milliseconds, not for a whole settlement run.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [PAYMENTS_IN_FLIGHT_LOCK, programme_id]
+        )
+
+
 def _lock_wallet_for_payment(wallet: Wallet) -> Programme:
     """`_lock_wallet` in one plain statement: the wallet row locked, its programme read."""
     fields = Programme._meta.concrete_fields
@@ -296,6 +322,8 @@ def pay(
     amount = _check_amount(amount)
     try:
         with transaction.atomic():
+            # Before any row lock (no lock cycle with a waiting close) and before the time stamp.
+            _payment_begin(store.programme_id)
             programme = _lock_wallet_for_payment(wallet)
             # Retries of the same wallet queue on the wallet lock, so this read sees the first.
             if existing := payment_for_key(idempotency_key):
