@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from merchants.validators import STORE_STAFF_MIN_LENGTH
+from wallets.exceptions import InsufficientBalance
 
 six_digits = RegexValidator(r"^\d{6}$", _("Enter the 6-digit passcode."))
 
@@ -69,7 +70,7 @@ class AmountForm(forms.Form):
         amount = self.cleaned_data["amount"]
         if self.available is not None and amount > self.available:
             raise forms.ValidationError(
-                _("Your balance is not enough: %(available)s yen can be used at this store."),
+                InsufficientBalance.message,
                 params={"available": f"{self.available:,}"},
             )
         return amount

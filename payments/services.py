@@ -223,10 +223,16 @@ def payment_create_cpm(
             actor=actor,
             now=now,  # taken by the ledger once the payment holds its locks, unless a test sets it
         )
+        # The ledger answered a retry of this key made with another code (the wallet lock made
+        # us wait for it, so its code's link is committed and seen): not the same request.
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE payments_cpmcode SET payment_id = %s WHERE id = %s", [payment.pk, cpm_id]
+                "UPDATE payments_cpmcode SET payment_id = %s WHERE id = %s AND NOT EXISTS"
+                " (SELECT 1 FROM payments_cpmcode WHERE payment_id = %s)",
+                [payment.pk, cpm_id, payment.pk],
             )
+            if cursor.rowcount != 1:
+                raise IdempotencyConflict()
         return payment
 
 

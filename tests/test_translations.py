@@ -50,7 +50,7 @@ def test_domain_errors_speak_japanese_and_english():
     with translation.override("ja"):
         assert (
             str(InsufficientBalance(available="1,120"))
-            == "残高が不足しています（このお店で使える残高: 1,120 円）。"
+            == "残高が不足しています。このお店で使える残高は 1,120 円です。"
         )
     with translation.override("en"):
         assert "1,120 yen" in str(InsufficientBalance(available="1,120"))

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from wallets import ledger, services
-from wallets.exceptions import DomainError
+from wallets.exceptions import DomainError, IdempotencyConflict
 from wallets.models import Account, JournalEntry, Posting, Programme, Resident, ValueType, Wallet
 from wallets.templatetags.money import yen
 
@@ -263,6 +263,14 @@ class WalletAdmin(admin.ModelAdmin):
                         memo=data["memo"],
                         idempotency_key=key,
                     )
+            except IdempotencyConflict:
+                form.add_error(
+                    None,
+                    _(
+                        "This form was already submitted with other values, so nothing was"
+                        " done now. Open the form again to make a new entry."
+                    ),
+                )
             except DomainError as error:
                 form.add_error(None, str(error))
             else:

@@ -24,7 +24,9 @@ class ValidationFailed(DomainError):
 
 class InsufficientBalance(DomainError):
     code = "insufficient_balance"
-    message = _("Your balance is not enough: %(available)s yen can be used at this store.")
+    message = _(
+        "Your balance is not enough. The balance you can use at this store is %(available)s yen."
+    )
 
 
 class StoreNotEligible(DomainError):

@@ -108,6 +108,26 @@ def _existing_entry(idempotency_key: str | None) -> JournalEntry | None:
     return JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
 
 
+def _replay(idempotency_key: str | None, **request) -> JournalEntry | None:
+    """The entry already made under this key, if it was this same request; else a conflict.
+
+    A grant or adjustment is the same request when kind, wallet, value type and amount match.
+    """
+    entry = _existing_entry(idempotency_key)
+    if entry is None:
+        return None
+    same = entry.kind == request["kind"] and (
+        entry.postings.filter(
+            account__wallet_id=request["wallet"].pk,
+            account__value_type_id=request["value_type"].pk,
+            amount=request["amount"],
+        ).exists()
+    )
+    if not same:
+        raise IdempotencyConflict()
+    return entry
+
+
 def grant(
     *,
     wallet: Wallet,
@@ -121,56 +141,66 @@ def grant(
     amount = _check_amount(amount)
     if value_type.programme_id != wallet.programme_id:
         raise ValidationFailed(message=_("This value type belongs to another programme."))
-    with transaction.atomic():
-        wallet = _lock_wallet(wallet)
-        if existing := _existing_entry(idempotency_key):
-            return existing
-        programme = wallet.programme
-        return _post(
-            programme=programme,
-            kind=Kind.GRANT,
-            lines=[
-                (account_for(programme, Account.Kind.ISSUANCE), -amount),
-                (
-                    account_for(
-                        programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type
+    request = dict(kind=Kind.GRANT, wallet=wallet, value_type=value_type, amount=amount)
+    try:
+        with transaction.atomic():
+            wallet = _lock_wallet(wallet)
+            if existing := _replay(idempotency_key, **request):
+                return existing
+            programme = wallet.programme
+            return _post(
+                programme=programme,
+                kind=Kind.GRANT,
+                lines=[
+                    (account_for(programme, Account.Kind.ISSUANCE), -amount),
+                    (
+                        account_for(
+                            programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type
+                        ),
+                        amount,
                     ),
-                    amount,
-                ),
-            ],
-            actor=actor,
-            memo=memo,
-            idempotency_key=idempotency_key,
-        )
+                ],
+                actor=actor,
+                memo=memo,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        # The same key raced in for another wallet: the unique key made us wait for it.
+        if existing := _replay(idempotency_key, **request):
+            return existing
+        raise
 
 
 def _split(accounts: list[Account], store, amount: int, today) -> list[tuple[Account, int]]:
-    """Draw from the value types the store accepts: most restricted first, then soonest expiring."""
-    usable = [
-        a
-        for a in accounts
-        if a.balance > 0 and a.value_type.accepted_at(store) and a.value_type.expires_on >= today
-    ]
-    if not usable:
-        if any(a.balance > 0 and a.value_type.expires_on >= today for a in accounts):
-            raise StoreNotEligible()
-        raise InsufficientBalance(available=0)
-    usable.sort(key=lambda a: (not a.value_type.small_local_only, a.value_type.expires_on, a.pk))
+    """Draw from the value types the store accepts: most restricted first, then soonest expiring.
+
+    Not enough of what this store takes is `InsufficientBalance` with what it takes; only a
+    wallet whose every unexpired yen is of types this store never takes is `StoreNotEligible`.
+    """
+    live = [a for a in accounts if a.value_type.expires_on >= today]
+    usable = [a for a in live if a.value_type.accepted_at(store)]
     available = sum(a.balance for a in usable)
     if available < amount:
+        if not usable and any(a.balance > 0 for a in live):
+            raise StoreNotEligible()
         raise InsufficientBalance(available=intcomma(available))
+    usable.sort(key=lambda a: (not a.value_type.small_local_only, a.value_type.expires_on, a.pk))
     parts, remaining = [], amount
     for account in usable:
         take = min(account.balance, remaining)
-        parts.append((account, take))
+        if take:
+            parts.append((account, take))
         remaining -= take
         if not remaining:
             break
     return parts
 
 
-def _same_request(payment: Payment, *, wallet, store, amount) -> Payment:
-    if (payment.wallet_id, payment.store_id, payment.amount) != (wallet.pk, store.pk, amount):
+def _same_request(payment: Payment, *, wallet, store, terminal, amount, mode) -> Payment:
+    """A retry is the same wallet, store, terminal, amount and mode; anything else a conflict."""
+    asked = (wallet.pk, store.pk, getattr(terminal, "pk", None), amount, mode)
+    made = (payment.wallet_id, payment.store_id, payment.terminal_id, payment.amount, payment.mode)
+    if asked != made:
         raise IdempotencyConflict()
     return payment
 
@@ -320,6 +350,7 @@ def pay(
     round trips and no query compilation. Only `wallet.pk` is read from the wallet given.
     """
     amount = _check_amount(amount)
+    request = dict(wallet=wallet, store=store, terminal=terminal, amount=amount, mode=mode)
     try:
         with transaction.atomic():
             # Before any row lock (no lock cycle with a waiting close) and before the time stamp.
@@ -327,7 +358,7 @@ def pay(
             programme = _lock_wallet_for_payment(wallet)
             # Retries of the same wallet queue on the wallet lock, so this read sees the first.
             if existing := payment_for_key(idempotency_key):
-                return _same_request(existing, wallet=wallet, store=store, amount=amount)
+                return _same_request(existing, **request)
             now = now or timezone.now()
             if store.programme_id != programme.pk or not store.is_active:
                 raise StoreNotEligible()
@@ -380,7 +411,7 @@ def pay(
         existing = payment_for_key(idempotency_key)
         if existing is None:
             raise
-        return _same_request(existing, wallet=wallet, store=store, amount=amount)
+        return _same_request(existing, **request)
 
 
 def cancel(
@@ -443,23 +474,34 @@ def adjust(
         raise ValidationFailed(message=_("An adjustment must be a non-zero whole number of yen."))
     if value_type.programme_id != wallet.programme_id:
         raise ValidationFailed(message=_("This value type belongs to another programme."))
-    with transaction.atomic():
-        wallet = _lock_wallet(wallet)
-        if existing := _existing_entry(idempotency_key):
+    request = dict(kind=Kind.ADJUSTMENT, wallet=wallet, value_type=value_type, amount=amount)
+    try:
+        with transaction.atomic():
+            wallet = _lock_wallet(wallet)
+            if existing := _replay(idempotency_key, **request):
+                return existing
+            programme = wallet.programme
+            account = account_for(
+                programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type
+            )
+            account = Account.objects.select_for_update().get(pk=account.pk)
+            if account.balance + amount < 0:
+                raise InsufficientBalance(available=intcomma(account.balance))
+            return _post(
+                programme=programme,
+                kind=Kind.ADJUSTMENT,
+                lines=[
+                    (account, amount),
+                    (account_for(programme, Account.Kind.ADJUSTMENT), -amount),
+                ],
+                actor=actor,
+                memo=reason,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        if existing := _replay(idempotency_key, **request):
             return existing
-        programme = wallet.programme
-        account = account_for(programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type)
-        account = Account.objects.select_for_update().get(pk=account.pk)
-        if account.balance + amount < 0:
-            raise InsufficientBalance(available=intcomma(account.balance))
-        return _post(
-            programme=programme,
-            kind=Kind.ADJUSTMENT,
-            lines=[(account, amount), (account_for(programme, Account.Kind.ADJUSTMENT), -amount)],
-            actor=actor,
-            memo=reason,
-            idempotency_key=idempotency_key,
-        )
+        raise
 
 
 @dataclass

@@ -144,7 +144,7 @@ def test_wrong_amount_and_passcode_messages(scene, phone, screenshot):
     phone.get_by_role("button", name="次へ").click()
     phone.get_by_label("金額（円）").fill("9000")
     phone.get_by_role("button", name="次へ").click()
-    phone.get_by_text("残高が不足しています（このお店で使える残高: 8,000 円）。").wait_for()
+    phone.get_by_text("残高が不足しています。このお店で使える残高は 8,000 円です。").wait_for()
     screenshot(phone, "2-over-balance")
     assert Payment.objects.count() == 0
 

@@ -81,7 +81,7 @@ def test_double_tap_and_retry_make_one_payment(resident, wallet, small_store):
         ("abc", "金額は円単位の整数で入力してください"),
         ("1.5", "金額は円単位の整数で入力してください"),
         ("", "金額を入力してください"),
-        ("8001", "このお店で使える残高: 8,000 円"),
+        ("8001", "このお店で使える残高は 8,000 円です"),
     ],
 )
 def test_bad_amounts_get_a_japanese_message_and_change_nothing(
@@ -105,7 +105,7 @@ def test_a_forged_confirm_above_the_balance_is_refused_by_the_ledger(resident, s
 def test_a_large_store_only_takes_the_common_value_type(resident, wallet, large_store):
     response = resident.get(store_page(large_store))
     response = resident.post(store_page(large_store), {"amount": 6_000, "key": key_of(response)})
-    assert "このお店で使える残高: 5,000 円" in response.content.decode()
+    assert "このお店で使える残高は 5,000 円です" in response.content.decode()
 
 
 def test_store_not_eligible(resident, programme, local, large_store, client):

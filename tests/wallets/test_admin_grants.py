@@ -153,3 +153,25 @@ def test_every_admin_changelist_opens_in_japanese(staff_client, wallet, small_st
         assert response.status_code == 200, url
     response = staff_client.get(reverse("admin:wallets_wallet_changelist"))
     assert "電子チケット" in response.text and "CSV一括付与" in response.text
+
+
+def test_grant_form_resubmitted_with_another_amount_grants_nothing_more(
+    staff_client, programme, common
+):
+    wallet = factories.wallet(programme)
+    url = reverse("admin:wallets_wallet_grant", args=[wallet.pk])
+    data = {
+        "value_type": common.pk,
+        "amount": "50000",
+        "idempotency_key": key_from(staff_client.get(url)),
+    }
+    assert staff_client.post(url, data).status_code == 302
+
+    # Back button, another amount, the same form (and key) sent again.
+    again = staff_client.post(url, data | {"amount": "30000"})
+
+    assert again.status_code == 200
+    assert "別の内容ですでに送信されているため" in again.text
+    assert "30,000" not in "".join(m.message for m in again.context["messages"])
+    assert held(wallet, "common") == 50_000
+    assert JournalEntry.objects.filter(kind="grant").count() == 1

@@ -10,7 +10,12 @@ from django.db import connection, transaction
 from payments.models import Payment
 from tests import factories
 from wallets import ledger
-from wallets.exceptions import AlreadyCancelled, DomainError, InsufficientBalance
+from wallets.exceptions import (
+    AlreadyCancelled,
+    DomainError,
+    IdempotencyConflict,
+    InsufficientBalance,
+)
 from wallets.models import Account
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -183,4 +188,20 @@ def test_first_payments_to_a_new_company_at_once_share_one_payable_account(progr
     assert all(isinstance(r, Payment) for r in results), results
     payable = Account.objects.get(kind=Account.Kind.MERCHANT_PAYABLE, company=store.company)
     assert payable.balance == 8 * 300
+    call_command("check_ledger")
+
+
+def test_one_grant_key_for_two_wallets_at_once_grants_once(programme, common):
+    first, second = factories.wallet(programme), factories.wallet(programme)
+
+    results = run_parallel(
+        lambda w: ledger.grant(wallet=w, value_type=common, amount=5_000, idempotency_key="g"),
+        [(first,), (second,)] * 3,
+    )
+
+    granted = {r.pk for r in results if not isinstance(r, DomainError)}
+    conflicts = [r for r in results if isinstance(r, IdempotencyConflict)]
+    assert len(granted) == 1 and len(conflicts) == 3, results
+    held = [Account.objects.filter(wallet=w).first() for w in (first, second)]
+    assert sorted(a.balance if a else 0 for a in held) == [0, 5_000]
     call_command("check_ledger")

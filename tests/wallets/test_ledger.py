@@ -103,8 +103,10 @@ def test_large_store_cannot_use_restricted_value(wallet, large_store):
     payment = pay(wallet, large_store, 5_000)
     assert balances(wallet) == {"common": 0, "local": 3_000}
 
-    with pytest.raises(StoreNotEligible):
+    # What the store takes (共通券) is spent: not enough balance, rather than a wrong store.
+    with pytest.raises(InsufficientBalance) as error:
         pay(wallet, large_store, 100, key="k2")
+    assert error.value.params == {"available": "0"}
     assert Payment.objects.count() == 1
     assert payment.splits.get().value_type.code == "common"
 
@@ -274,3 +276,58 @@ def test_transfer_between_programme_accounts(programme, company, wallet, small_s
     payable.refresh_from_db()
     clearing.refresh_from_db()
     assert (payable.balance, clearing.balance) == (0, 1_000)
+
+
+@pytest.mark.parametrize("change", ["amount", "value_type", "wallet", "kind"])
+def test_grant_key_reused_for_another_request_is_a_conflict(programme, common, local, change):
+    wallet = factories.wallet(programme)
+    ledger.grant(wallet=wallet, value_type=common, amount=1_000, idempotency_key="g")
+    other = {
+        "amount": dict(wallet=wallet, value_type=common, amount=2_000),
+        "value_type": dict(wallet=wallet, value_type=local, amount=1_000),
+        "wallet": dict(wallet=factories.wallet(programme), value_type=common, amount=1_000),
+    }
+    with pytest.raises(IdempotencyConflict):
+        if change == "kind":
+            ledger.adjust(
+                wallet=wallet, value_type=common, amount=1_000, reason="x", idempotency_key="g"
+            )
+        else:
+            ledger.grant(**other[change], idempotency_key="g")
+    assert JournalEntry.objects.filter(kind__in=["grant", "adjustment"]).count() == 1
+
+
+def test_adjustment_retry_returns_the_first_and_another_amount_conflicts(wallet, common):
+    first = ledger.adjust(
+        wallet=wallet, value_type=common, amount=-500, reason="誤付与", idempotency_key="a"
+    )
+    again = ledger.adjust(
+        wallet=wallet, value_type=common, amount=-500, reason="誤付与", idempotency_key="a"
+    )
+    assert again.pk == first.pk
+    with pytest.raises(IdempotencyConflict):
+        ledger.adjust(
+            wallet=wallet, value_type=common, amount=-600, reason="誤付与", idempotency_key="a"
+        )
+    assert balances(wallet)["common"] == 4_500
+
+
+def test_not_enough_of_what_the_store_takes_is_insufficient_with_the_usable_amount(
+    programme, common, local, large_store
+):
+    # Common value is spent down to 1,200; 専用券 (not taken by a large store) remains.
+    wallet = factories.funded_wallet(programme, {common: 1_200, local: 3_000})
+    with pytest.raises(InsufficientBalance) as error:
+        pay(wallet, large_store, 2_000)
+    assert error.value.params == {"available": "1,200"}
+
+    pay(wallet, large_store, 1_200, key="all-common")
+    with pytest.raises(InsufficientBalance) as error:
+        pay(wallet, large_store, 100, key="none-left")
+    assert error.value.params == {"available": "0"}
+
+
+def test_store_not_eligible_only_when_nothing_held_can_be_used_there(programme, local, large_store):
+    wallet = factories.funded_wallet(programme, {local: 3_000})
+    with pytest.raises(StoreNotEligible):
+        pay(wallet, large_store, 100)
