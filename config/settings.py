@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_email",
     "axes",
     "django_tasks_db",
+    "core",
     "merchants",
     "wallets",
     "payments",

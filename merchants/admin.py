@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from merchants.models import AuditLog, Company, ExportFile, Store, Terminal, User
+from merchants.models import Company, ExportFile, Store, Terminal, User
 from merchants.selectors import locked_usernames
 from merchants.services import merchant_user_unlock
 from payments.admin import download_qr_sheets
@@ -132,32 +132,6 @@ class UserAdmin(BaseUserAdmin):
         for user in queryset:
             merchant_user_unlock(actor=request.user, user=user)
         self.message_user(request, _("The selected accounts have been unlocked."))
-
-
-@admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "action",
-        "actor",
-        "actor_label",
-        "company",
-        "object_type",
-        "object_id",
-    ]
-    list_filter = ["action"]
-    search_fields = ["action", "actor_label", "object_id"]
-    date_hierarchy = "created_at"
-    list_select_related = ["actor", "company"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ExportFile)

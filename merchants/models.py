@@ -2,16 +2,12 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import MinLengthValidator, RegexValidator
+from django.core.validators import MinLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-digits = RegexValidator(r"^\d+$", _("Enter digits only."))
-half_width_kana = RegexValidator(
-    r"^[ｦ-ﾟA-Z0-9 ()\-.,/]+$",
-    _("Enter half-width katakana, upper-case letters, digits and spaces only."),
-)
+from core.kana import digits, half_width_kana, normalise_kana_fields
 
 
 class Company(models.Model):
@@ -61,8 +57,6 @@ class Company(models.Model):
 
     def clean_fields(self, exclude=None):
         # People type ヤマダ or やまだ; the bank transfer file needs ﾔﾏﾀﾞ (settlement).
-        from settlement.zengin import normalise_kana_fields
-
         normalise_kana_fields(self, ["bank_name_kana", "branch_name_kana", "account_holder_kana"])
         super().clean_fields(exclude)
 
@@ -210,31 +204,6 @@ class User(AbstractUser):
     @property
     def is_merchant(self) -> bool:
         return bool(self.role)
-
-
-class AuditLog(models.Model):
-    """Who did what, when and why: one row per state change (pretix's log_action)."""
-
-    created_at = models.DateTimeField(_("date and time"), auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name=_("by")
-    )
-    actor_label = models.CharField(_("actor"), max_length=100, blank=True)
-    action = models.CharField(_("action"), max_length=100, db_index=True)
-    object_type = models.CharField(_("object type"), max_length=50, blank=True)
-    object_id = models.CharField(_("object ID"), max_length=50, blank=True)
-    company = models.ForeignKey(
-        Company, models.SET_NULL, null=True, blank=True, verbose_name=_("company")
-    )
-    data = models.JSONField(_("details"), default=dict, blank=True)
-
-    class Meta:
-        verbose_name = _("audit log entry")
-        verbose_name_plural = _("audit log")
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"{self.action} {self.object_type}:{self.object_id}"
 
 
 class DailySummary(models.Model):

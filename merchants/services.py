@@ -1,4 +1,4 @@
-"""Merchant-side rules that span models (users, terminals, exports); the audit trail lives here."""
+"""Merchant-side rules that span models (users, terminals, exports)."""
 
 import csv
 from datetime import timedelta
@@ -10,21 +10,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from merchants.models import AuditLog, Company, ExportFile, Terminal, User, new_terminal_password
-
-
-def audit_log(*, action: str, actor=None, obj=None, company=None, actor_label: str = "", **data):
-    """Record who did what (dotted action names, e.g. payments.payment.cancelled)."""
-    return AuditLog.objects.create(
-        action=action,
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=actor_label
-        or (str(actor.get_username()) if getattr(actor, "pk", None) else ""),
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        company=company,
-        data=data,
-    )
+from core.audit import audit_log
+from merchants.models import Company, ExportFile, Terminal, User, new_terminal_password
 
 
 def send_templated_mail(*, template: str, to: str, context: dict) -> None:

@@ -25,13 +25,6 @@ TERMINAL_COOKIE_AGE = timedelta(days=3650)
 STORE_ROLES = (User.Role.STORE_STAFF, User.Role.STORE_MANAGER)
 
 
-def client_address(request) -> str:
-    """The client's address as django-axes sees it, so AXES_PROXY_COUNT applies behind a proxy."""
-    from axes.helpers import get_client_ip_address
-
-    return get_client_ip_address(request) or ""
-
-
 def resident_login(request, wallet: Wallet) -> None:
     request.session.cycle_key()
     request.session[RESIDENT_SESSION_KEY] = wallet.pk

@@ -5,12 +5,12 @@ from django.http import FileResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyInline
+from core.exceptions import DomainError
 from payments import services
 from payments.models import ApiKey, CpmCode, Payment, PaymentSplit
 from payments.qr_sheet import render_pdf
 from wallets import ledger
-from wallets.admin import ReadOnlyInline
-from wallets.exceptions import DomainError
 
 
 class PaymentSplitInline(ReadOnlyInline):

@@ -17,10 +17,10 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from core.exceptions import DomainError
 from payments import selectors, services
 from payments.models import Payment, PaymentSplit
 from payments.openapi import openapi_document
-from wallets.exceptions import DomainError
 
 STATUS_BY_CODE = {
     "validation_error": 400,

@@ -215,18 +215,3 @@ class ApiKey(models.Model):
 
     def __str__(self):
         return f"{self.prefix}… ({self.terminal})"
-
-
-class RateLimit(models.Model):
-    """A fixed-window counter shared by every worker process (the cache is per process)."""
-
-    key = models.CharField(_("key"), max_length=200, unique=True)
-    window_start = models.DateTimeField(_("window start"))
-    count = models.PositiveIntegerField(_("count"), default=0)
-
-    class Meta:
-        verbose_name = _("rate limit counter")
-        verbose_name_plural = _("rate limit counters")
-
-    def __str__(self):
-        return f"{self.key}: {self.count}"

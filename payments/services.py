@@ -13,8 +13,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core.audit import audit_log
+from core.ratelimit import rate_limit_exceeded, rate_limit_hit
 from merchants.models import Store, Terminal
-from merchants.services import audit_log
 from payments.exceptions import (
     CodeExpired,
     CodeInvalid,
@@ -41,39 +42,6 @@ ATTEMPT_WINDOW = timedelta(minutes=15)
 PASSCODE_MAX_FAILURES = 5
 CPM_CODE_LIFETIME = timedelta(seconds=60)
 CPM_SIGNING_SALT = "payments.cpm-code"
-
-
-# --- Rate limiting -------------------------------------------------------------------------
-
-
-def rate_limit_exceeded(*, key: str, limit: int, window: timedelta) -> bool:
-    """True when `key` was hit `limit` times in the current window."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count FROM payments_ratelimit WHERE key = %s AND window_start > %s",
-            [key, timezone.now() - window],
-        )
-        row = cursor.fetchone()
-    return bool(row) and row[0] >= limit
-
-
-def rate_limit_hit(*, key: str, window: timedelta) -> int:
-    """Count one attempt in a fixed window; one upsert, so concurrent workers never lose a hit."""
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO payments_ratelimit (key, window_start, count) VALUES (%s, %s, 1)
-            ON CONFLICT (key) DO UPDATE SET
-              count = CASE WHEN payments_ratelimit.window_start <= %s THEN 1
-                           ELSE payments_ratelimit.count + 1 END,
-              window_start = CASE WHEN payments_ratelimit.window_start <= %s THEN EXCLUDED.window_start
-                                  ELSE payments_ratelimit.window_start END
-            RETURNING count
-            """,
-            [key, now, now - window, now - window],
-        )
-        return cursor.fetchone()[0]
 
 
 def _guard_address(scope: str, client_address: str) -> str:

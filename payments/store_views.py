@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.exceptions import DomainError
+from core.http import client_address
 from merchants.models import Terminal
 from payments import selectors, services
 from payments.access import (
-    client_address,
     is_store_user_of,
     paired_terminal,
     remember_terminal,
@@ -37,7 +38,6 @@ from payments.forms import (
     TerminalSetupForm,
 )
 from payments.models import Payment
-from wallets.exceptions import DomainError
 
 SETUP_SALT = "payments.terminal-setup"
 SETUP_MAX_AGE = 600  # the confirmation screen must be answered within ten minutes

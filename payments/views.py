@@ -11,13 +11,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from qrcode.image.svg import SvgPathImage
 
+from core.exceptions import DomainError
+from core.http import client_address
 from merchants.access import merchant_required, scope_stores
 from payments import selectors, services
-from payments.access import client_address, resident_login, resident_logout, resident_required
+from payments.access import resident_login, resident_logout, resident_required
 from payments.forms import AmountForm, ConfirmForm, PasscodeForm, SignInForm
 from payments.models import CpmCode
 from payments.qr_sheet import render_pdf, render_png
-from wallets.exceptions import DomainError
 
 # --- Sign-in -------------------------------------------------------------------------------
 

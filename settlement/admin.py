@@ -9,11 +9,11 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from merchants.services import audit_log
+from core.admin import ReadOnlyInline
+from core.audit import audit_log
+from core.exceptions import DomainError
 from settlement import charts, selectors, services, zengin
 from settlement.models import PayingAccount, Payout, PayoutLine, SettlementRun
-from wallets.admin import ReadOnlyInline
-from wallets.exceptions import DomainError
 from wallets.models import Programme
 
 

@@ -3,7 +3,8 @@ from django.core.validators import MinLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from merchants.models import Company, digits, half_width_kana
+from core.kana import digits, half_width_kana, normalise_kana_fields
+from merchants.models import Company
 
 
 class SettlementRun(models.Model):
@@ -194,7 +195,5 @@ class PayingAccount(models.Model):
         return f"{self.programme}: {self.requester_name_kana}"
 
     def clean_fields(self, exclude=None):
-        from settlement.zengin import normalise_kana_fields
-
         normalise_kana_fields(self, ["requester_name_kana", "bank_name_kana", "branch_name_kana"])
         super().clean_fields(exclude)

@@ -20,11 +20,11 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from merchants.services import audit_log
+from core.audit import audit_log
+from core.exceptions import DomainError
 from settlement import periods
 from settlement.models import Payout, PayoutLine, SettlementRun
 from wallets import ledger
-from wallets.exceptions import DomainError
 from wallets.models import Account, JournalEntry, Programme
 
 

@@ -9,6 +9,7 @@ from django.utils import translation
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [
+    "core",
     "config",
     "merchants",
     "wallets",

@@ -10,36 +10,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.formatting import yen
 from wallets import ledger, services
 from wallets.exceptions import DomainError, IdempotencyConflict
 from wallets.models import Account, JournalEntry, Posting, Programme, Resident, ValueType, Wallet
-from wallets.templatetags.money import yen
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Ledger rows are written by the ledger service only; the admin shows them."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows a service writes elsewhere, shown beside their parent."""
-
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class ValueTypeInline(admin.TabularInline):

@@ -2,19 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-
-class DomainError(Exception):
-    code = "error"
-    message = _("The request could not be completed.")
-
-    def __init__(self, message=None, **params):
-        self.params = params
-        if message is not None:
-            self.message = message
-        super().__init__(str(self))
-
-    def __str__(self):
-        return str(self.message) % self.params if self.params else str(self.message)
+from core.exceptions import DomainError
 
 
 class ValidationFailed(DomainError):

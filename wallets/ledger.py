@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from merchants.services import audit_log
+from core.audit import audit_log
 from payments.models import Payment
 from wallets.exceptions import (
     AlreadyCancelled,

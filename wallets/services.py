@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from merchants.services import audit_log
+from core.audit import audit_log
 from wallets import ledger
 from wallets.models import Programme, ValueType, Wallet
 

@@ -16,13 +16,13 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_email.models import EmailDevice
 
+from core.audit import audit_log
+from core.http import client_address
+from core.ratelimit import rate_limit_hit
 from merchants.access import LOGIN_URL
 from merchants.forms import CodeForm, LoginForm, PasswordChangeForm, PasswordResetForm
 from merchants.forms import SetPasswordForm as MerchantSetPasswordForm
 from merchants.security import address_throttled, code_failed
-from merchants.services import audit_log
-from payments.access import client_address
-from payments.services import rate_limit_hit
 
 NEXT_KEY = "merchant_next"
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.exceptions import DomainError
 from merchants import selectors, services
 from merchants.access import (
     can_manage_users,
@@ -34,7 +35,6 @@ from merchants.forms import (
 from merchants.models import ExportFile, User
 from merchants.selectors import HistoryFilters
 from wallets import ledger
-from wallets.exceptions import DomainError
 
 
 @merchant_required

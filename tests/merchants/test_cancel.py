@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from merchants.models import AuditLog
+from core.models import AuditLog
 from payments.models import Payment
 from tests import factories
 from wallets.models import Account, JournalEntry

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from merchants.models import AuditLog, ExportFile
+from core.models import AuditLog
+from merchants.models import ExportFile
 from tests import factories
 from wallets import ledger
 

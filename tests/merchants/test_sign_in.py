@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
 
-from merchants.models import AuditLog, User
+from core.models import AuditLog
+from merchants.models import User
 from tests import factories
 
 LOGIN = "/merchant/login/"

@@ -4,7 +4,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from merchants.models import AuditLog, User
+from core.models import AuditLog
+from merchants.models import User
 from tests import factories
 
 PASSWORD = "Passw0rd-test"

@@ -1,6 +1,6 @@
 """City staff create and revoke POS API keys in Django admin; the key is shown once."""
 
-from merchants.models import AuditLog
+from core.models import AuditLog
 from payments.models import ApiKey
 from payments.services import api_key_hash
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from merchants.models import AuditLog
+from core.models import AuditLog
 from payments import services
 from payments.access import TERMINAL_COOKIE
 from payments.models import Payment

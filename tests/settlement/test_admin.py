@@ -9,7 +9,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.management import call_command
 from django.urls import reverse
 
-from merchants.models import AuditLog
+from core.models import AuditLog
 from payments.models import Payment
 from settlement.models import PayingAccount, Payout, PayoutLine, SettlementRun
 from tests import factories

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from merchants.models import AuditLog
+from core.models import AuditLog
 from tests import factories
 from wallets.models import Account, JournalEntry
 

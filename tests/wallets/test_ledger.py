@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from merchants.models import AuditLog
+from core.models import AuditLog
 from payments.models import Payment
 from tests import factories
 from wallets import ledger

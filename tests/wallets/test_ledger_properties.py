@@ -9,10 +9,10 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.exceptions import DomainError
 from payments.models import Payment
 from tests import factories
 from wallets import ledger
-from wallets.exceptions import DomainError
 from wallets.models import Account, Posting
 
 operations = st.lists(

@@ -6,7 +6,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from payments.models import CpmCode, RateLimit
+from core.models import RateLimit
+from payments.models import CpmCode
 from payments.services import ATTEMPT_WINDOW
 
 

@@ -4,8 +4,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.exceptions import DomainError
 from wallets import ledger
-from wallets.exceptions import DomainError
 from wallets.models import Programme
 
 

@@ -12,12 +12,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from core.exceptions import DomainError
 from merchants.models import Company, Store, Terminal, User
 from payments.models import Payment
 from settlement.periods import period_containing
 from settlement.services import payout_mark_paid, settlement_run
 from wallets import ledger
-from wallets.exceptions import DomainError
 from wallets.models import Programme, Resident, ValueType, Wallet
 
 STAFF_PASSWORD = "Demo-pass-2026"

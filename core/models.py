@@ -1,0 +1,45 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditLog(models.Model):
+    """Who did what, when and why: one row per state change (pretix's log_action)."""
+
+    created_at = models.DateTimeField(_("date and time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name=_("by")
+    )
+    actor_label = models.CharField(_("actor"), max_length=100, blank=True)
+    action = models.CharField(_("action"), max_length=100, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=50, blank=True)
+    object_id = models.CharField(_("object ID"), max_length=50, blank=True)
+    company = models.ForeignKey(
+        "merchants.Company", models.SET_NULL, null=True, blank=True, verbose_name=_("company")
+    )
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        db_table = "merchants_auditlog"  # moved from merchants; the table kept its name
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class RateLimit(models.Model):
+    """A fixed-window counter shared by every worker process (the cache is per process)."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    window_start = models.DateTimeField(_("window start"))
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        db_table = "payments_ratelimit"  # moved from payments; the table kept its name
+        verbose_name = _("rate limit counter")
+        verbose_name_plural = _("rate limit counters")
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

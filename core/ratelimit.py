@@ -1,0 +1,39 @@
+"""Fixed-window attempt counters in PostgreSQL, shared by every worker process and server."""
+
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from core.models import RateLimit
+
+TABLE = RateLimit._meta.db_table
+
+
+def rate_limit_exceeded(*, key: str, limit: int, window: timedelta) -> bool:
+    """True when `key` was hit `limit` times in the current window."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count FROM {TABLE} WHERE key = %s AND window_start > %s",
+            [key, timezone.now() - window],
+        )
+        row = cursor.fetchone()
+    return bool(row) and row[0] >= limit
+
+
+def rate_limit_hit(*, key: str, window: timedelta) -> int:
+    """Count one attempt in a fixed window; one upsert, so concurrent workers never lose a hit."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {TABLE} (key, window_start, count) VALUES (%s, %s, 1)
+            ON CONFLICT (key) DO UPDATE SET
+              count = CASE WHEN {TABLE}.window_start <= %s THEN 1 ELSE {TABLE}.count + 1 END,
+              window_start = CASE WHEN {TABLE}.window_start <= %s THEN EXCLUDED.window_start
+                                  ELSE {TABLE}.window_start END
+            RETURNING count
+            """,
+            [key, now, now - window, now - window],
+        )
+        return cursor.fetchone()[0]

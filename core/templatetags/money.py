@@ -1,0 +1,7 @@
+from django import template
+
+from core import formatting
+
+register = template.Library()
+register.filter("yen", formatting.yen)
+register.filter("grouped", formatting.grouped)

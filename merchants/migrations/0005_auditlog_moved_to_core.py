@@ -1,0 +1,16 @@
+"""AuditLog moved to core with its table (core 0001): removed from this app's state only."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("merchants", "0004_daily_summary_triggers"),
+        ("core", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.DeleteModel(name="AuditLog")]
+        )
+    ]
