@@ -193,7 +193,7 @@ LOGGING = {
 }
 AXES_VERBOSE = False
 
-# --- Merchant admin (issue 4) ---
+# --- Merchant admin ---
 # Axes above locks an account after 5 failures (the "username" group; the combined group can never
 # count more, it only keeps axes' W006 check satisfied). No "ip_address" lock: it would shut out
 # every account behind a shop's shared address. The per-address limit is

@@ -134,7 +134,7 @@ class Terminal(models.Model):
     )
     name = models.CharField(_("terminal name"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.STORE_APP)
-    # Shown to the merchant for the app's one-time set-up, as in manual 004; it only pairs a
+    # Shown to the merchant for the app's one-time set-up, as in the store app manual; it only pairs a
     # device with a store, every payment still needs a staff sign-in.
     setup_password = models.CharField(
         _("terminal password"), max_length=16, default=new_terminal_password
@@ -256,7 +256,6 @@ class ExportFile(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
     )
-    kind = models.CharField(max_length=30, default="payments")
     filters = models.JSONField(default=dict)
     encoding = models.CharField(max_length=10, choices=Encoding, default=Encoding.UTF8)
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
@@ -273,7 +272,7 @@ class ExportFile(models.Model):
         verbose_name_plural = _("CSV exports")
 
     def __str__(self):
-        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"CSV {self.created_at:%Y-%m-%d %H:%M}"
 
     @property
     def filename(self) -> str:

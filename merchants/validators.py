@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 
 class MixedCharactersValidator:
-    """The manuals' rule (002): a digit, an upper-case and a lower-case letter."""
+    """The manuals' rule: a digit, an upper-case and a lower-case letter."""
 
     def validate(self, password, user=None):
         if not (
@@ -27,7 +27,7 @@ STORE_STAFF_MIN_LENGTH = 12
 
 
 def password_validators_for(user):
-    """The project's validators, with the store app's 12-character minimum for store staff (002).
+    """The project's validators, with the store app's 12-character minimum for store staff.
 
     Every form that sets a merchant password uses this, so the admin and the store app agree.
     """

@@ -10,7 +10,6 @@ from core.exceptions import DomainError
 from payments import services
 from payments.models import ApiKey, CpmCode, Payment, PaymentSplit
 from payments.qr_sheet import render_pdf
-from wallets import ledger
 
 
 class PaymentSplitInline(ReadOnlyInline):
@@ -45,7 +44,7 @@ class PaymentAdmin(admin.ModelAdmin):
             done = 0
             for payment in queryset.order_by("pk"):
                 try:
-                    ledger.cancel(
+                    services.payment_cancel(
                         payment=payment,
                         actor=request.user,
                         memo=form.cleaned_data["reason"],

@@ -1,4 +1,4 @@
-"""POS integration API (/api/v1/, manual 004's external terminal integration).
+"""POS integration API (/api/v1/, the store manual's 外部端末連携).
 
 Each POS terminal has its own key (`Authorization: Bearer <key>`), created and revoked in the
 admin. Token-authenticated, so these views alone are CSRF-exempt. Errors are
@@ -200,7 +200,7 @@ def payment(request, number):
 @api_view("POST")
 def payment_cancel(request, number):
     payment = _get(request, number)
-    services.payment_cancel_by_store(
+    services.payment_cancel(
         payment=payment,
         memo=_("Cancelled by POS terminal %(id)s") % {"id": request.terminal.terminal_id},
     )

@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from merchants.validators import STORE_STAFF_MIN_LENGTH
+from payments.models import Payment
 from wallets.exceptions import InsufficientBalance
 
 six_digits = RegexValidator(r"^\d{6}$", _("Enter the 6-digit passcode."))
@@ -49,7 +50,7 @@ class AmountForm(forms.Form):
     amount = forms.IntegerField(
         label=_("Amount (yen)"),
         min_value=1,
-        max_value=10_000_000,
+        max_value=Payment.MAX_AMOUNT,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={
             "invalid": _("Enter the amount as a whole number of yen."),

@@ -16,6 +16,8 @@ def new_payment_number() -> str:
 class Payment(models.Model):
     """A resident paying a store (決済). Money moves only through its journal entries."""
 
+    MAX_AMOUNT = 10_000_000  # yen: the largest single payment any screen or the API accepts
+
     class Mode(models.TextChoices):
         MPM = "mpm", _("Store QR (MPM)")
         CPM = "cpm", _("Resident QR (CPM)")
@@ -128,6 +130,10 @@ class Payment(models.Model):
 
     def cancel_deadline(self):
         return self.created_at + self.programme.cancel_window
+
+    def can_be_cancelled(self, now) -> bool:
+        """取消 by the store is possible until the programme's cancel window has passed."""
+        return not self.is_cancelled and now <= self.cancel_deadline()
 
 
 class PaymentSplit(models.Model):

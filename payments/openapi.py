@@ -49,7 +49,7 @@ def openapi_document() -> dict:
             "title": "Electronic voucher POS API",
             "version": "1.0.0",
             "description": (
-                "External terminal integration (manual 004): a POS scans the resident's QR code "
+                "External terminal integration (外部端末連携): a POS scans the resident's QR code "
                 "(CPM) and creates the payment. Each POS terminal has its own API key, created "
                 "and revoked by city staff in the admin. Amounts are integer yen; times are "
                 "ISO 8601 in Asia/Tokyo."

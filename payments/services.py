@@ -1,7 +1,9 @@
-"""Payment rules: resident sign-in, MPM and CPM payments, store cancellations, terminals, API keys.
+"""Payment rules: resident sign-in, payments (MPM, CPM, POS) and their cancellation, terminals, keys.
 
-Money moves only through `wallets.ledger`; these functions add the rules around it (codes,
-passcodes, rate limits) and are called alike by the resident pages, the store app and the API.
+A payment is a ledger entry plus its Payment row, written together in one statement on the
+ledger's primitives (`wallets.ledger`, `wallets.sql`); the database's ledger rules hold for it as
+for every entry. These functions are called alike by the resident pages, the store app, the API,
+Django admin and the merchant admin.
 """
 
 import hashlib
@@ -9,13 +11,17 @@ import secrets
 from datetime import timedelta
 
 from django.core import signing
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_log
+from core.formatting import grouped
 from core.ratelimit import rate_limit_exceeded, rate_limit_hit
 from merchants.models import Store, Terminal
+from payments import sql
 from payments.exceptions import (
     CodeExpired,
     CodeInvalid,
@@ -28,8 +34,16 @@ from payments.exceptions import (
 )
 from payments.models import ApiKey, CpmCode, Payment
 from wallets import ledger
-from wallets.exceptions import IdempotencyConflict
-from wallets.models import Wallet
+from wallets.exceptions import (
+    AlreadyCancelled,
+    IdempotencyConflict,
+    InsufficientBalance,
+    OutsideCancelWindow,
+    ProgrammeNotActive,
+    StoreNotEligible,
+    ValidationFailed,
+)
+from wallets.models import Account, Wallet
 
 # Resident PIN: 5 wrong PINs lock the ticket for 15 minutes; one address may fail 20 times in
 # 15 minutes whatever the ticket, so nobody can walk through ticket numbers with common PINs.
@@ -100,10 +114,207 @@ def store_find_by_passcode(*, wallet: Wallet, passcode: str, client_address: str
     return store
 
 
+# --- Payments ------------------------------------------------------------------------------
+
+
+def _payment_begin(programme_id: int) -> None:
+    """Hold the programme's payments-in-flight lock (shared) until commit; see docs/settlement.md."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.PAYMENT_BEGIN, [sql.PAYMENTS_IN_FLIGHT_LOCK, programme_id])
+
+
+def payments_in_flight_wait(*, programme_id: int) -> None:
+    """Return once every payment of the programme that has begun has committed or rolled back.
+
+    Every payment takes its time stamp after it holds the lock shared, so once this returns,
+    later payments are stamped after this moment. Call it outside a transaction: the exclusive
+    lock is held only for its own short one, so payments queue behind it for milliseconds.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql.PAYMENTS_IN_FLIGHT_WAIT, [sql.PAYMENTS_IN_FLIGHT_LOCK, programme_id])
+
+
+def payment_for_key(idempotency_key: str) -> Payment | None:
+    """The payment made under this key, if any: one cheap probe, the full row only on a retry."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.PAYMENT_FOR_KEY, [idempotency_key])
+        row = cursor.fetchone()
+    return Payment.objects.select_related("programme").get(pk=row[0]) if row else None
+
+
+def _same_request(payment: Payment, *, wallet, store, terminal, amount, mode) -> Payment:
+    """A retry is the same wallet, store, terminal, amount and mode; anything else a conflict."""
+    asked = (wallet.pk, store.pk, getattr(terminal, "pk", None), amount, mode)
+    made = (payment.wallet_id, payment.store_id, payment.terminal_id, payment.amount, payment.mode)
+    if asked != made:
+        raise IdempotencyConflict()
+    return payment
+
+
+def _split(pots: list[ledger.Pot], store, amount: int, today) -> list[tuple[ledger.Pot, int]]:
+    """Draw from the value types the store accepts: most restricted first, then soonest expiring.
+
+    Not enough of what this store takes is `InsufficientBalance` with what it takes; only a
+    wallet whose every unexpired yen is of types this store never takes is `StoreNotEligible`.
+    """
+    live = [p for p in pots if p.expires_on >= today]
+    usable = [p for p in live if p.accepted_at(store)]
+    available = sum(p.balance for p in usable)
+    if available < amount:
+        if not usable and any(p.balance > 0 for p in live):
+            raise StoreNotEligible()
+        raise InsufficientBalance(available=grouped(available))
+    usable.sort(key=lambda p: (not p.small_local_only, p.expires_on, p.account_id))
+    parts, remaining = [], amount
+    for pot in usable:
+        take = min(pot.balance, remaining)
+        if take:
+            parts.append((pot, take))
+        remaining -= take
+        if not remaining:
+            break
+    return parts
+
+
+def payment_create(
+    *,
+    wallet: Wallet,
+    store: Store,
+    amount: int,
+    idempotency_key: str,
+    mode: str,
+    terminal: Terminal | None = None,
+    actor=None,
+    now=None,
+) -> Payment:
+    """決済: move value from the wallet to the store's company; one payment per idempotency key.
+
+    The hot path of every payment, so its statements are SQL written by hand: a handful of
+    round trips and no query compilation. Only `wallet.pk` is read from the wallet given.
+    """
+    amount = ledger.check_amount(amount)
+    if amount > Payment.MAX_AMOUNT:
+        raise ValidationFailed(message=_("The amount is too large."))
+    request = dict(wallet=wallet, store=store, terminal=terminal, amount=amount, mode=mode)
+    try:
+        with transaction.atomic():
+            # Before any row lock (no lock cycle with a waiting close) and before the time stamp.
+            _payment_begin(store.programme_id)
+            programme = ledger.lock_wallet(wallet).programme
+            # Retries of the same wallet queue on the wallet lock, so this read sees the first.
+            if existing := payment_for_key(idempotency_key):
+                return _same_request(existing, **request)
+            now = now or timezone.now()
+            if store.programme_id != programme.pk or not store.is_active:
+                raise StoreNotEligible()
+            if not programme.is_active_on(timezone.localdate(now)):
+                raise ProgrammeNotActive()
+            parts = _split(ledger.wallet_pots(wallet), store, amount, timezone.localdate(now))
+            payable = ledger.account_for(
+                programme, Account.Kind.MERCHANT_PAYABLE, company_id=store.company_id
+            )
+            payment = Payment(
+                programme=programme,
+                wallet_id=wallet.pk,
+                company_id=store.company_id,
+                store=store,
+                terminal=terminal,
+                amount=amount,
+                mode=mode,
+                created_at=now,
+                idempotency_key=idempotency_key,
+                entry=None,
+            )
+            entry = ledger.JournalEntry(
+                programme=programme,
+                kind=ledger.Kind.PAYMENT,
+                created_by=actor if getattr(actor, "pk", None) else None,
+                created_at=now,
+            )
+            # The payable row, shared by all the company's customers, is locked only from the
+            # postings (in account order, the lock order) to commit.
+            lines = [(pot.account_id, -take) for pot, take in parts] + [(payable.pk, amount)]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    sql.PAYMENT_INSERT,
+                    ledger.entry_params(entry, lines)
+                    | {
+                        "number": payment.number,
+                        "wallet": wallet.pk,
+                        "company": store.company_id,
+                        "store": store.pk,
+                        "terminal": terminal.pk if terminal is not None else None,
+                        "amount": amount,
+                        "mode": mode,
+                        "status": payment.status,
+                        "payment_key": idempotency_key,
+                        "split_types": [pot.value_type_id for pot, _take in parts],
+                        "split_amounts": [take for _pot, take in parts],
+                    },
+                )
+                payment.pk, payment.entry_id = cursor.fetchone()
+            payment._state.adding, payment._state.db = False, connection.alias
+            return payment
+    except IntegrityError:
+        # The same key raced in from another wallet's request: answer as a retry would.
+        existing = payment_for_key(idempotency_key)
+        if existing is None:
+            raise
+        return _same_request(existing, **request)
+
+
+def payment_cancel(
+    *, payment: Payment, actor=None, memo: str = "", enforce_window: bool = True, now=None
+) -> Payment:
+    """決済取消: a reversing entry, never a delete. City staff may pass enforce_window=False.
+
+    The one door for every cancellation: merchant admin, store app, POS API and Django admin.
+    """
+    with transaction.atomic():
+        ledger.lock_wallet(payment.wallet_id)
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("programme", "entry", "company")
+            .get(pk=payment.pk)
+        )
+        if payment.is_cancelled:
+            raise AlreadyCancelled()
+        now = now or timezone.now()
+        if enforce_window and not payment.can_be_cancelled(now):
+            raise OutsideCancelWindow()
+        payment.cancel_entry = ledger.post(
+            programme=payment.programme,
+            kind=ledger.Kind.PAYMENT_CANCEL,
+            lines=[(p.account_id, -p.amount) for p in payment.entry.postings.all()],
+            actor=actor,
+            memo=memo,
+            reverses=payment.entry,
+            created_at=now,
+        )
+        payment.status = Payment.Status.CANCELLED
+        payment.cancelled_at = now
+        payment.cancelled_by = actor if getattr(actor, "pk", None) else None
+        payment.cancel_memo = memo[:200]
+        payment.save(
+            update_fields=["status", "cancelled_at", "cancelled_by", "cancel_memo", "cancel_entry"]
+        )
+        audit_log(
+            action="payments.payment.cancelled",
+            actor=actor,
+            obj=payment,
+            company=payment.company,
+            number=payment.number,
+            amount=payment.amount,
+            memo=memo,
+            late=now > payment.cancel_deadline(),
+        )
+        return payment
+
+
 def payment_create_mpm(*, wallet: Wallet, store: Store, amount: int, idempotency_key: str):
     """MPM: the resident pays the store whose QR sheet (or passcode) they used."""
     terminal = store.terminals.filter(kind=Terminal.Kind.QR_SHEET, is_active=True).first()
-    return ledger.pay(
+    return payment_create(
         wallet=wallet,
         store=store,
         amount=amount,
@@ -159,15 +370,14 @@ def payment_create_cpm(
     store = terminal.store
     with transaction.atomic():
         # A retry answers with the first result even after the code has expired.
-        if existing := ledger.payment_for_key(key):
+        if existing := payment_for_key(key):
             return _same_cpm_request(existing, store=store, amount=amount, nonce=nonce)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id, wallet_id, payment_id, expires_at FROM payments_cpmcode"
-                " WHERE nonce = %s FOR UPDATE",
-                [nonce],
-            )
-            cpm = cursor.fetchone()
+        cpm = (
+            CpmCode.objects.select_for_update()
+            .filter(nonce=nonce)
+            .values_list("pk", "wallet_id", "payment_id", "expires_at")
+            .first()
+        )
         if cpm is None:
             raise CodeInvalid()
         cpm_id, wallet_id, used_id, expires_at = cpm
@@ -180,8 +390,8 @@ def payment_create_cpm(
             raise CodeUsed()
         if expires_at <= (now or timezone.now()):
             raise CodeExpired()
-        payment = ledger.pay(
-            # The ledger locks and reads the wallet row itself: only its pk is needed here.
+        payment = payment_create(
+            # The wallet row is locked and read there: only its pk is needed here.
             wallet=Wallet(pk=wallet_id),
             store=store,
             amount=amount,
@@ -189,31 +399,25 @@ def payment_create_cpm(
             mode=mode,
             terminal=terminal,
             actor=actor,
-            now=now,  # taken by the ledger once the payment holds its locks, unless a test sets it
+            now=now,  # taken once the payment holds its locks, unless a test sets it
         )
-        # The ledger answered a retry of this key made with another code (the wallet lock made
-        # us wait for it, so its code's link is committed and seen): not the same request.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE payments_cpmcode SET payment_id = %s WHERE id = %s AND NOT EXISTS"
-                " (SELECT 1 FROM payments_cpmcode WHERE payment_id = %s)",
-                [payment.pk, cpm_id, payment.pk],
-            )
-            if cursor.rowcount != 1:
-                raise IdempotencyConflict()
+        # A replay of this key made with another code (the wallet lock made us wait for it, so
+        # its code's link is committed and seen) is not the same request.
+        consumed = (
+            CpmCode.objects.filter(pk=cpm_id)
+            .filter(~Exists(CpmCode.objects.filter(payment_id=payment.pk)))
+            .update(payment_id=payment.pk)
+        )
+        if consumed != 1:
+            raise IdempotencyConflict()
         return payment
-
-
-def payment_cancel_by_store(*, payment: Payment, actor=None, memo: str = "") -> Payment:
-    """取消 from the store app or a POS: only inside the programme's merchant window."""
-    return ledger.cancel(payment=payment, actor=actor, memo=memo, enforce_window=True)
 
 
 # --- Store app terminals and POS keys ------------------------------------------------------
 
 
 def terminal_find_for_setup(*, terminal_id: str, password: str, client_address: str) -> Terminal:
-    """端末ID + 端末パスワード, as in manual 004; wrong pairs are throttled per address."""
+    """端末ID + 端末パスワード, as in the store app manual; wrong pairs are throttled per address."""
     address_key = _guard_address("terminal", client_address)
     terminal = (
         Terminal.objects.select_related("store__company", "store__programme")

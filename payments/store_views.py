@@ -48,7 +48,7 @@ SETUP_MAX_AGE = 600  # the confirmation screen must be answered within ten minut
 
 @never_cache
 def setup(request):
-    """端末ID + 端末パスワード → the store's information to confirm (manual 004)."""
+    """端末ID + 端末パスワード → the store's information to confirm (as in the store app manual)."""
     form = TerminalSetupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -260,12 +260,8 @@ def payment_detail(request, number):
     return render(
         request,
         "payments/store/payment_detail.html",
-        {"payment": payment, "can_cancel": _can_cancel(payment)},
+        {"payment": payment, "can_cancel": payment.can_be_cancelled(timezone.now())},
     )
-
-
-def _can_cancel(payment: Payment) -> bool:
-    return not payment.is_cancelled and timezone.now() <= payment.cancel_deadline()
 
 
 @never_cache
@@ -276,7 +272,7 @@ def payment_cancel(request, number):
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.payment_cancel_by_store(
+            services.payment_cancel(
                 payment=payment, actor=request.user, memo=form.cleaned_data["memo"]
             )
         except DomainError as error:
@@ -286,7 +282,7 @@ def payment_cancel(request, number):
     return render(
         request,
         "payments/store/payment_cancel.html",
-        {"payment": payment, "form": form, "can_cancel": _can_cancel(payment)},
+        {"payment": payment, "form": form, "can_cancel": payment.can_be_cancelled(timezone.now())},
     )
 
 

@@ -60,6 +60,7 @@ def run(args):
     from django.utils import timezone
 
     from merchants.models import Company, Store
+    from payments import services as payment_services
     from wallets import ledger
     from wallets.models import Programme, Resident, ValueType, Wallet
 
@@ -109,7 +110,7 @@ def run(args):
         """Each caller pays from its own run of wallets, as different residents would."""
         for n in range(count):
             start = time.perf_counter()
-            ledger.pay(
+            payment_services.payment_create(
                 wallet=wallets[(first_wallet + n) % len(wallets)],
                 store=one_store or stores[(first_wallet // 7 + n) % len(stores)],
                 amount=500 + n % 7,

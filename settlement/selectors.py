@@ -92,10 +92,6 @@ class Figures:
     by_category: dict[str, int] = field(default_factory=dict)
 
     @property
-    def net_spent(self) -> int:
-        return self.spent - self.cancelled
-
-    @property
     def payables(self) -> int:
         return self.merchant_payable + self.payout_clearing
 

@@ -25,7 +25,7 @@ class Programme(models.Model):
         _("merchant cancel window"),
         default=timedelta(hours=24),
         help_text=_(
-            "How long after a payment the merchant may cancel it (002: 24 hours, 004: 90 days)."
+            "How long after a payment the merchant may cancel it (e.g. 24 hours for a child-support ticket, 90 days for a premium voucher)."
         ),
     )
     settlement_cycle = models.CharField(
@@ -232,10 +232,8 @@ class JournalEntry(models.Model):
 
     class Kind(models.TextChoices):
         GRANT = "grant", _("Grant")
-        CHARGE = "charge", _("Charge")
         PAYMENT = "payment", _("Payment")
         PAYMENT_CANCEL = "payment_cancel", _("Payment cancel")
-        CHARGE_CANCEL = "charge_cancel", _("Charge cancel")
         ADJUSTMENT = "adjustment", _("Balance adjustment")
         EXPIRY = "expiry", _("Expiry")
         SETTLEMENT = "settlement", _("Settlement")

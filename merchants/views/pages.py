@@ -34,7 +34,7 @@ from merchants.forms import (
 )
 from merchants.models import ExportFile, User
 from merchants.selectors import HistoryFilters
-from wallets import ledger
+from payments import services as payment_services
 
 
 @merchant_required
@@ -81,10 +81,6 @@ def history(request):
     )
 
 
-def _cancellable(payment, now) -> bool:
-    return not payment.is_cancelled and now <= payment.cancel_deadline()
-
-
 @merchant_required
 def payment_cancel(request, number):
     """取消: POST from the dialog; GET is the confirmation page for browsers without JS."""
@@ -97,7 +93,9 @@ def payment_cancel(request, number):
         back = "/merchant/history/"
     if request.method == "POST" and form.is_valid():
         try:
-            ledger.cancel(payment=payment, actor=request.user, memo=form.cleaned_data["memo"])
+            payment_services.payment_cancel(
+                payment=payment, actor=request.user, memo=form.cleaned_data["memo"]
+            )
         except DomainError as error:
             messages.error(request, str(error))
         else:
@@ -112,7 +110,7 @@ def payment_cancel(request, number):
             "payment": payment,
             "form": form,
             "back": back,
-            "cancellable": _cancellable(payment, timezone.now()),
+            "cancellable": payment.can_be_cancelled(timezone.now()),
         },
     )
 

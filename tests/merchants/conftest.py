@@ -4,8 +4,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from payments import services as payment_services
 from tests import factories
-from wallets import ledger
 
 _keys = itertools.count(1)
 
@@ -16,7 +16,7 @@ def pay():
 
     def make(wallet, store, amount, *, minutes_ago=0, terminal=None, now=None):
         now = now or timezone.now() - timedelta(minutes=minutes_ago)
-        return ledger.pay(
+        return payment_services.payment_create(
             wallet=wallet,
             store=store,
             amount=amount,

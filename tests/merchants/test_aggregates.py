@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from merchants import selectors
 from merchants.models import DailySummary
+from payments import services as payment_services
 from payments.models import Payment
 from tests import factories
-from wallets import ledger
 
 
 def expected_from_history(user, first, last, *, by_month):
@@ -64,7 +64,7 @@ def test_aggregates_match_the_history_for_random_data(
     for i in range(80):
         moment = now - timedelta(minutes=rng.randint(0, 60 * 24 * 29))
         payments.append(
-            ledger.pay(
+            payment_services.payment_create(
                 wallet=rng.choice(wallets),
                 store=rng.choice(stores),
                 amount=rng.randint(1, 2_500),
@@ -74,7 +74,7 @@ def test_aggregates_match_the_history_for_random_data(
             )
         )
     for payment in rng.sample(payments, 15):
-        ledger.cancel(payment=payment, enforce_window=False)
+        payment_services.payment_cancel(payment=payment, enforce_window=False)
 
     today = timezone.localdate()
     first = today - timedelta(days=30)
@@ -97,7 +97,7 @@ def test_summary_rebuild_equals_trigger_state(programme, common, local, small_st
     wallet = factories.funded_wallet(programme, {common: 9_000, local: 1_000})
     for amount in (1_500, 700, 2_000):
         pay(wallet, small_store, amount)
-    ledger.cancel(payment=pay(wallet, small_store, 300))
+    payment_services.payment_cancel(payment=pay(wallet, small_store, 300))
     kept = set(
         DailySummary.objects.filter(count__gt=0).values_list(
             "store_id", "day", "value_type_id", "count", "amount"
@@ -174,7 +174,9 @@ def test_paying_and_cancelling_at_one_store_at_once_neither_deadlocks_nor_drifts
     payer = factories.funded_wallet(programme, {common: 100_000})
     other = factories.funded_wallet(programme, {common: 100_000})
     to_cancel = [
-        ledger.pay(wallet=other, store=small_store, amount=100, idempotency_key=f"c{i}", mode="mpm")
+        payment_services.payment_create(
+            wallet=other, store=small_store, amount=100, idempotency_key=f"c{i}", mode="mpm"
+        )
         for i in range(15)
     ]
     errors = []
@@ -191,13 +193,13 @@ def test_paying_and_cancelling_at_one_store_at_once_neither_deadlocks_nor_drifts
 
     def paying():
         for i in range(15):
-            ledger.pay(
+            payment_services.payment_create(
                 wallet=payer, store=small_store, amount=10, idempotency_key=f"p{i}", mode="mpm"
             )
 
     def cancelling():
         for payment in to_cancel:
-            ledger.cancel(payment=payment)
+            payment_services.payment_cancel(payment=payment)
 
     threads = [threading.Thread(target=run, args=(w,)) for w in (paying, cancelling)]
     for thread in threads:

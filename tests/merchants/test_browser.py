@@ -8,9 +8,9 @@ from django.core import mail
 from django.core.management import call_command
 
 from merchants.models import ExportFile
+from payments import services as payment_services
 from payments.models import Payment
 from tests import factories
-from wallets import ledger
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,7 @@ def shop(programme, common, local, small_store):
     terminal = factories.terminal(small_store, name="レジ1")
     wallet = factories.funded_wallet(programme, {common: 20_000, local: 3_000})
     payments = [
-        ledger.pay(
+        payment_services.payment_create(
             wallet=wallet,
             store=small_store,
             amount=amount,

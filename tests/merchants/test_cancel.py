@@ -78,9 +78,9 @@ def test_two_people_cancelling_at_once_make_one_reversal(merchant_login):
     company = factories.company()
     store = factories.store(company, programme)
     wallet = factories.funded_wallet(programme, {common: 5_000})
-    from wallets import ledger
+    from payments import services as payment_services
 
-    payment = ledger.pay(
+    payment = payment_services.payment_create(
         wallet=wallet, store=store, amount=2_000, idempotency_key="race", mode="mpm"
     )
     people = [

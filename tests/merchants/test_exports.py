@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from core.models import AuditLog
 from merchants.models import ExportFile
+from payments import services as payment_services
 from tests import factories
-from wallets import ledger
 
 
 def run_worker():
@@ -38,7 +38,7 @@ def data(pay, programme, common, local, small_store, large_store):
         pay(wallet, large_store, 800),
         pay(wallet, emoji_store, 450),
     ]
-    ledger.cancel(payment=payments[1])
+    payment_services.payment_cancel(payment=payments[1])
     return payments
 
 

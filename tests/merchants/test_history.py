@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from payments import services as payment_services
 from tests import factories
 
 URL = "/merchant/history/"
@@ -39,9 +40,7 @@ def test_filters(signed_in, pay, wallet, small_store, large_store, common, local
     by_terminal = pay(wallet, small_store, 1_000, terminal=terminal)  # 専用券 first at small stores
     at_large = pay(wallet, large_store, 500)  # only 共通券 there
     cancelled = pay(wallet, large_store, 200)
-    from wallets import ledger
-
-    ledger.cancel(payment=cancelled)
+    payment_services.payment_cancel(payment=cancelled)
 
     def numbers(**query):
         response = signed_in.get(URL, query)
@@ -61,9 +60,7 @@ def test_filters(signed_in, pay, wallet, small_store, large_store, common, local
 
 @pytest.mark.django_db
 def test_cancelled_row_shows_time_and_no_button(signed_in, pay, wallet, small_store):
-    from wallets import ledger
-
-    payment = ledger.cancel(payment=pay(wallet, small_store, 400))
+    payment = payment_services.payment_cancel(payment=pay(wallet, small_store, 400))
     body = signed_in.get(URL).content.decode()
     assert "取消済" in body
     assert timezone.localtime(payment.cancelled_at).strftime("%Y年%m月%d日 %H:%M:%S") in body

@@ -156,9 +156,9 @@ def test_passcode_must_be_six_digits(resident):
 def test_history_shows_grants_payments_and_cancellations(resident, wallet, small_store):
     pay(resident, small_store, 700)
     payment = Payment.objects.get()
-    from wallets import ledger
+    from payments import services as payment_services
 
-    ledger.cancel(payment=payment)
+    payment_services.payment_cancel(payment=payment)
     html = resident.get("/history/").content.decode()
     assert html.count("付与") == 2
     assert "取消済" in html

@@ -10,11 +10,11 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from core.models import AuditLog
+from payments import services as payment_services
 from payments.models import Payment
 from settlement.models import PayingAccount, Payout, PayoutLine, SettlementRun
 from tests import factories
 from tests.settlement.conftest import at
-from wallets import ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def season(autumn, company):
     small = factories.store(company, autumn, is_small_local=True)
     large = factories.store(factories.company(name="大型店"), autumn)
     pays = [
-        ledger.pay(
+        payment_services.payment_create(
             wallet=wallet, store=store, amount=amount, idempotency_key=key, mode="mpm", now=at(day)
         )
         for key, store, amount, day in [
@@ -195,7 +195,7 @@ def test_expire_action_and_command_report_counts_and_totals(staff, season, capsy
 
 def test_dashboard_reconciles_and_draws_svg_without_inline_styles(staff, season):
     programme, _w, (first, _b, _c) = season
-    ledger.cancel(payment=first, now=at(date(2026, 10, 2), 11))
+    payment_services.payment_cancel(payment=first, now=at(date(2026, 10, 2), 11))
     call_command("settle_period", f"--programme={programme.code}", "--period-end=2026-10-15")
     html = staff.get(reverse("admin:settlement_dashboard", args=[programme.pk])).content.decode()
     figures = {

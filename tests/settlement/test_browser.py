@@ -6,11 +6,11 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from payments import services as payment_services
 from settlement import services
 from tests import factories
 from tests.conftest import ARTIFACTS
 from tests.settlement.conftest import at
-from wallets import ledger
 
 
 @pytest.mark.browser
@@ -29,7 +29,7 @@ def test_payout_list_and_statement_download(
     wallet = factories.funded_wallet(autumn, {vt: 30_000})
     store = factories.store(company, autumn, is_small_local=True)
     paid = [
-        ledger.pay(
+        payment_services.payment_create(
             wallet=wallet,
             store=store,
             amount=amount,
@@ -42,7 +42,9 @@ def test_payout_list_and_statement_download(
         )
     ]
     services.settlement_run(programme=autumn, period_end=date(2026, 10, 15))
-    ledger.cancel(payment=paid[0], memo="返品", enforce_window=False, now=at(date(2026, 10, 21)))
+    payment_services.payment_cancel(
+        payment=paid[0], memo="返品", enforce_window=False, now=at(date(2026, 10, 21))
+    )
     services.settlement_run(programme=autumn, period_end=date(2026, 10, 31))
 
     merchant_login(client, company_admin)
@@ -96,7 +98,7 @@ def test_city_dashboard_draws_its_charts(
     small = factories.store(company, autumn, is_small_local=True)
     large = factories.store(factories.company(name="大型店"), autumn)
     for n in range(20):
-        ledger.pay(
+        payment_services.payment_create(
             wallet=wallet,
             store=small if n % 3 else large,
             amount=500 + 250 * n,

@@ -5,11 +5,11 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from payments import services as payment_services
 from settlement import services
 from settlement.models import Payout
 from tests import factories
 from tests.settlement.conftest import at
-from wallets import ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def closed(autumn, company, other_company):
     ours = factories.store(company, autumn, is_small_local=True)
     theirs = factories.store(other_company, autumn)
     for n, (store, amount) in enumerate([(ours, 1_200), (ours, 800), (theirs, 9_999)]):
-        ledger.pay(
+        payment_services.payment_create(
             wallet=wallet,
             store=store,
             amount=amount,

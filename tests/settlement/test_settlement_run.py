@@ -8,16 +8,16 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from payments import services as payment_services
 from settlement import services
 from settlement.models import Payout, PayoutLine, SettlementRun
 from tests import factories
 from tests.settlement.conftest import at
-from wallets import ledger
 from wallets.models import JournalEntry
 
 
 def pay(wallet, store, amount, day, key, hour=10):
-    return ledger.pay(
+    return payment_services.payment_create(
         wallet=wallet,
         store=store,
         amount=amount,
@@ -71,7 +71,7 @@ def test_late_cancellation_waits_when_it_would_make_a_payout_negative(autumn, sh
     wallet, store = shop
     big = pay(wallet, store, 5_000, date(2026, 10, 2), "big")
     services.settlement_run(programme=autumn, period_end=date(2026, 10, 15))
-    ledger.cancel(payment=big, enforce_window=False, now=at(date(2026, 10, 20)))
+    payment_services.payment_cancel(payment=big, enforce_window=False, now=at(date(2026, 10, 20)))
     pay(wallet, store, 1_000, date(2026, 10, 21), "small")
     run = services.settlement_run(programme=autumn, period_end=date(2026, 10, 31))
     october = run.payouts.get()
@@ -155,7 +155,7 @@ def test_cancellations_racing_the_close_are_accounted_exactly_once(autumn, shop,
         try:
             barrier.wait()
             for payment in first_half[::2]:
-                ledger.cancel(payment=payment, enforce_window=False)
+                payment_services.payment_cancel(payment=payment, enforce_window=False)
         except Exception as error:
             errors.append(error)
         finally:

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.core.management import call_command
 
+from payments import services as payment_services
 from payments.models import Payment
 from settlement import selectors, services
 from settlement.models import Payout, PayoutLine, SettlementRun
@@ -45,7 +46,7 @@ def test_a_season_of_settlement(autumn, city_staff):
     assert check(programme).granted == 8_000
 
     def pay(store, amount, when, key):
-        return ledger.pay(
+        return payment_services.payment_create(
             wallet=hanako, store=store, amount=amount, idempotency_key=key, mode="mpm", now=when
         )
 
@@ -54,7 +55,7 @@ def test_a_season_of_settlement(autumn, city_staff):
     mistake = pay(bakery_store, 500, at(date(2026, 10, 5)), "p2")
     pay(grocer_store, 2_000, at(date(2026, 10, 10)), "p3")
     # The baker cancels the mistaken 500 yen inside the 24-hour window.
-    ledger.cancel(payment=mistake, now=at(date(2026, 10, 5), 11))
+    payment_services.payment_cancel(payment=mistake, now=at(date(2026, 10, 5), 11))
     assert balance(programme, payable, bakery) == 1_000
     check(programme)
 
@@ -85,7 +86,7 @@ def test_a_season_of_settlement(autumn, city_staff):
     assert Payout.objects.filter(run=run).count() == 2
 
     # On 20 October city staff cancel the 1,000 yen bread, long after the baker's window.
-    ledger.cancel(
+    payment_services.payment_cancel(
         payment=bread,
         actor=city_staff,
         memo="二重計上",

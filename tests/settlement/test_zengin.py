@@ -5,11 +5,11 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
+from payments import services as payment_services
 from settlement import services, zengin
 from settlement.models import PayingAccount
 from tests import factories
 from tests.settlement.conftest import at
-from wallets import ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def payouts(autumn):
     )
     for n, (company, amount) in enumerate([(first, 12_345), (second, 40_000), (first, 5)]):
         store = factories.store(company, autumn)
-        ledger.pay(
+        payment_services.payment_create(
             wallet=wallet,
             store=store,
             amount=amount,

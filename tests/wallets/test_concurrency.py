@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
+from payments import services as payment_services
 from payments.models import Payment
 from tests import factories
 from wallets import ledger
@@ -42,7 +43,7 @@ def test_twenty_parallel_payments_never_overspend(programme, common, small_store
     wallet = factories.funded_wallet(programme, {common: 10_000})
 
     results = run_parallel(
-        lambda i: ledger.pay(
+        lambda i: payment_services.payment_create(
             wallet=wallet,
             store=small_store,
             amount=700,
@@ -63,7 +64,7 @@ def test_same_idempotency_key_from_two_threads_makes_one_payment(programme, comm
     wallet = factories.funded_wallet(programme, {common: 10_000})
 
     results = run_parallel(
-        lambda _: ledger.pay(
+        lambda _: payment_services.payment_create(
             wallet=wallet,
             store=small_store,
             amount=1_000,
@@ -80,11 +81,11 @@ def test_same_idempotency_key_from_two_threads_makes_one_payment(programme, comm
 
 def test_two_people_cancelling_at_once_make_one_reversal(programme, common, small_store):
     wallet = factories.funded_wallet(programme, {common: 10_000})
-    payment = ledger.pay(
+    payment = payment_services.payment_create(
         wallet=wallet, store=small_store, amount=1_000, idempotency_key="x", mode=Payment.Mode.MPM
     )
 
-    results = run_parallel(lambda _: ledger.cancel(payment=payment), [(0,), (1,)])
+    results = run_parallel(lambda _: payment_services.payment_cancel(payment=payment), [(0,), (1,)])
 
     assert sum(isinstance(r, AlreadyCancelled) for r in results) == 1
     assert Account.objects.get(wallet=wallet).balance == 10_000
@@ -96,7 +97,7 @@ def test_crossing_payments_and_cancels_do_not_deadlock(programme, common, compan
     stores = [factories.store(company, programme) for _ in range(2)]
     wallets = [factories.funded_wallet(programme, {common: 50_000}) for _ in range(4)]
     earlier = [
-        ledger.pay(
+        payment_services.payment_create(
             wallet=w,
             store=stores[i % 2],
             amount=500,
@@ -109,14 +110,14 @@ def test_crossing_payments_and_cancels_do_not_deadlock(programme, common, compan
     def pay_then_cancel(i):
         w = wallets[i % 4]
         for n in range(10):
-            ledger.pay(
+            payment_services.payment_create(
                 wallet=w,
                 store=stores[(i + n) % 2],
                 amount=100,
                 idempotency_key=f"c{i}-{n}",
                 mode=Payment.Mode.MPM,
             )
-        return ledger.cancel(payment=earlier[i % 4]) if i < 4 else None
+        return payment_services.payment_cancel(payment=earlier[i % 4]) if i < 4 else None
 
     results = run_parallel(pay_then_cancel, [(i,) for i in range(8)])
 
@@ -134,13 +135,15 @@ def test_a_payment_waits_only_for_its_own_wallet_and_merchant(
     busy, free, first = (factories.funded_wallet(programme, {common: 1_000}) for _ in range(3))
     other_store = factories.store(other_company, programme)
     # A merchant's payable account is created by its first payment ever; that one may wait.
-    ledger.pay(wallet=first, store=other_store, amount=100, idempotency_key="first", mode="mpm")
+    payment_services.payment_create(
+        wallet=first, store=other_store, amount=100, idempotency_key="first", mode="mpm"
+    )
     locked, release = threading.Event(), threading.Event()
 
     def hold_busy_wallet():
         try:
             with transaction.atomic():
-                ledger.pay(
+                payment_services.payment_create(
                     wallet=busy,
                     store=small_store,
                     amount=100,
@@ -159,7 +162,7 @@ def test_a_payment_waits_only_for_its_own_wallet_and_merchant(
         with connection.cursor() as cursor:
             # Blocked on a shared row -> an error here, not a hang.
             cursor.execute("SET lock_timeout = '2s'")
-        payment = ledger.pay(
+        payment = payment_services.payment_create(
             wallet=free,
             store=other_store,
             amount=100,
@@ -179,7 +182,7 @@ def test_first_payments_to_a_new_company_at_once_share_one_payable_account(progr
     wallets = [factories.funded_wallet(programme, {common: 1_000}) for _ in range(8)]
 
     results = run_parallel(
-        lambda w: ledger.pay(
+        lambda w: payment_services.payment_create(
             wallet=w, store=store, amount=300, idempotency_key=f"first-{w.pk}", mode="mpm"
         ),
         [(w,) for w in wallets],

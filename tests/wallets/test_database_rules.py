@@ -3,6 +3,7 @@
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from payments import services as payment_services
 from payments.models import Payment
 from wallets import ledger
 from wallets.models import Account, JournalEntry, Posting
@@ -17,7 +18,7 @@ def sql(statement, params=()):
 
 @pytest.fixture
 def paid(wallet, small_store):
-    return ledger.pay(
+    return payment_services.payment_create(
         wallet=wallet, store=small_store, amount=1_000, idempotency_key="p", mode=Payment.Mode.MPM
     )
 
@@ -116,7 +117,7 @@ def test_zero_postings_and_duplicate_keys_are_refused(programme, wallet, small_s
             "VALUES (%s, 'grant', now(), '', 'dup')",
             [programme.pk],
         )
-    second = ledger.pay(
+    second = payment_services.payment_create(
         wallet=wallet, store=small_store, amount=1, idempotency_key="q", mode=Payment.Mode.MPM
     )
     with pytest.raises(IntegrityError, match="idempotency_key"):

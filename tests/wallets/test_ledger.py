@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from core.models import AuditLog
+from payments import services as payment_services
 from payments.models import Payment
 from tests import factories
 from wallets import ledger
@@ -33,7 +34,7 @@ def balances(wallet) -> dict[str, int]:
 
 
 def pay(wallet, store, amount, key="k1", **kw):
-    return ledger.pay(
+    return payment_services.payment_create(
         wallet=wallet, store=store, amount=amount, idempotency_key=key, mode=Payment.Mode.MPM, **kw
     )
 
@@ -167,7 +168,9 @@ def test_same_key_with_other_parameters_is_a_conflict(wallet, small_store):
 def test_cancel_reverses_every_posting_and_logs_who(wallet, small_store, store_manager):
     payment = pay(wallet, small_store, 4_000)
 
-    cancelled = ledger.cancel(payment=payment, actor=store_manager, memo="金額誤りのため")
+    cancelled = payment_services.payment_cancel(
+        payment=payment, actor=store_manager, memo="金額誤りのため"
+    )
 
     assert cancelled.status == Payment.Status.CANCELLED
     assert cancelled.cancelled_by == store_manager
@@ -185,9 +188,9 @@ def test_cancel_reverses_every_posting_and_logs_who(wallet, small_store, store_m
 
 def test_cancel_twice_is_refused_with_one_reversal(wallet, small_store):
     payment = pay(wallet, small_store, 1_000)
-    ledger.cancel(payment=payment)
+    payment_services.payment_cancel(payment=payment)
     with pytest.raises(AlreadyCancelled):
-        ledger.cancel(payment=payment)
+        payment_services.payment_cancel(payment=payment)
     assert JournalEntry.objects.filter(kind=JournalEntry.Kind.PAYMENT_CANCEL).count() == 1
 
 
@@ -195,8 +198,10 @@ def test_cancel_window_binds_merchants_not_city_staff(wallet, small_store, city_
     payment = pay(wallet, small_store, 1_000, now=timezone.now() - timedelta(hours=25))
 
     with pytest.raises(OutsideCancelWindow):
-        ledger.cancel(payment=payment)
-    ledger.cancel(payment=payment, actor=city_staff, memo="市の判断", enforce_window=False)
+        payment_services.payment_cancel(payment=payment)
+    payment_services.payment_cancel(
+        payment=payment, actor=city_staff, memo="市の判断", enforce_window=False
+    )
 
     assert AuditLog.objects.get(action="payments.payment.cancelled").data["late"] is True
     assert balances(wallet)["local"] == 3_000

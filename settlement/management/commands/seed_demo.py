@@ -1,5 +1,5 @@
-"""Demo data mirroring the two manuals: a child-support ticket (002, MPM, 24-hour cancel window)
-and a premium voucher with 共通券 and 専用券 (004, CPM, 90-day window). Deterministic: the same
+"""Demo data mirroring the two manuals: a child-support ticket (MPM, 24-hour cancel
+window) and a premium voucher with 共通券 and 専用券 (CPM, 90-day window). Deterministic: the same
 sign-ins every time; running it again on a seeded database only prints them."""
 
 import hashlib
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.exceptions import DomainError
 from merchants.models import Company, Store, Terminal, User
+from payments import services as payment_services
 from payments.models import Payment
 from settlement.periods import period_containing
 from settlement.services import payout_mark_paid, settlement_run
@@ -229,7 +230,7 @@ class Command(BaseCommand):
                 amount = rnd.choice([100, 350, 550, 650, 800, 1_095, 1_120, 1_500, 2_300])
                 terminal = store.terminals.order_by("pk").first()
                 try:
-                    payment = ledger.pay(
+                    payment = payment_services.payment_create(
                         wallet=wallet,
                         store=store,
                         amount=amount,
@@ -241,7 +242,7 @@ class Command(BaseCommand):
                 except DomainError:
                     continue
                 if rnd.random() < 0.1:
-                    ledger.cancel(
+                    payment_services.payment_cancel(
                         payment=payment, memo="金額誤りのため", now=at + timedelta(minutes=3)
                     )
 

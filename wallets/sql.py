@@ -1,0 +1,74 @@
+"""The ledger's hand-written SQL: the statements every payment runs, kept to a few round trips.
+
+Table and column names come from the models' `_meta` and values from their choices, so a
+renamed field fails loudly here instead of silently in production.
+"""
+
+from wallets.models import Account, JournalEntry, Posting, Programme, ValueType, Wallet
+
+
+def _table(model) -> str:
+    return model._meta.db_table
+
+
+def _column(model, field: str) -> str:
+    return model._meta.get_field(field).column
+
+
+ENTRY, POSTING, ACCOUNT = _table(JournalEntry), _table(Posting), _table(Account)
+WALLET, PROGRAMME, VALUE_TYPE = _table(Wallet), _table(Programme), _table(ValueType)
+WALLET_FIELDS = [f.column for f in Wallet._meta.concrete_fields]
+PROGRAMME_FIELDS = [f.column for f in Programme._meta.concrete_fields]
+
+# An entry and its postings in one statement, as common table expressions other statements
+# can extend (a payment adds its own rows to it). The posting trigger that moves balances is
+# an AFTER trigger, so it fires once every row is written, in posting order (the lock order).
+ENTRY_CTES = f"""
+entry AS (
+    INSERT INTO {ENTRY} (
+        {_column(JournalEntry, "programme")}, kind, {_column(JournalEntry, "created_by")},
+        memo, created_at, idempotency_key, {_column(JournalEntry, "reverses")})
+    VALUES (%(programme)s, %(kind)s, %(actor)s, %(memo)s, %(now)s, %(key)s, %(reverses)s)
+    RETURNING id
+), postings AS (
+    INSERT INTO {POSTING} ({_column(Posting, "entry")}, {_column(Posting, "account")}, amount)
+    SELECT entry.id, p.account_id, p.amount
+    FROM entry, unnest(%(accounts)s::bigint[], %(amounts)s::bigint[]) WITH ORDINALITY
+        AS p(account_id, amount, n)
+    ORDER BY p.n
+)"""
+
+POST = f"WITH {ENTRY_CTES} SELECT id FROM entry"
+
+LOCK_WALLET = f"""
+SELECT {", ".join(f"w.{c}" for c in WALLET_FIELDS)}, {", ".join(f"p.{c}" for c in PROGRAMME_FIELDS)}
+FROM {WALLET} w JOIN {PROGRAMME} p ON p.id = w.{_column(Wallet, "programme")}
+WHERE w.id = %s
+FOR UPDATE OF w
+"""
+
+# The wallet's value accounts with what a payment's split reads, locked in pk order.
+WALLET_POTS = f"""
+SELECT a.id, a.balance, v.id, v.small_local_only, v.expires_on
+FROM {ACCOUNT} a JOIN {VALUE_TYPE} v ON v.id = a.{_column(Account, "value_type")}
+WHERE a.{_column(Account, "wallet")} = %s AND a.kind = '{Account.Kind.WALLET}'
+ORDER BY a.id
+FOR UPDATE OF a
+"""
+
+_OWNER = ["programme", "wallet", "value_type", "company"]
+ACCOUNT_FIND = (
+    f"SELECT {', '.join(f.column for f in Account._meta.concrete_fields)} FROM {ACCOUNT}"
+    f" WHERE {_column(Account, 'programme')} = %(programme)s AND kind = %(kind)s"
+    + "".join(
+        f" AND {_column(Account, name)} IS NOT DISTINCT FROM %({name})s::bigint"
+        for name in _OWNER[1:]
+    )
+)
+# A concurrent first use may insert it too: the unique constraint settles it, and the find
+# that follows (a new statement) sees the winner's committed row.
+ACCOUNT_CREATE = (
+    f"INSERT INTO {ACCOUNT} (kind, balance, {', '.join(_column(Account, n) for n in _OWNER)})"
+    f" VALUES (%(kind)s, 0, {', '.join(f'%({n})s' for n in _OWNER)}) ON CONFLICT DO NOTHING"
+)
+ACCOUNT_FIELDS = [f.attname for f in Account._meta.concrete_fields]
