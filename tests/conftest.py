@@ -17,6 +17,13 @@ def test_settings(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Generated files (exports, statements, QR sheets) go to a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def programme(db):
     return factories.programme()

@@ -6,10 +6,13 @@ from datetime import timedelta
 from django.utils import timezone
 
 from merchants.models import Company, Store, Terminal, User
+from payments import services as payment_services
+from payments.models import Payment
 from wallets import ledger
 from wallets.models import Programme, Resident, ValueType, Wallet
 
 _seq = itertools.count(1)
+_keys = itertools.count(1)
 
 
 def programme(**kw) -> Programme:
@@ -70,3 +73,28 @@ def user(username=None, password="Passw0rd-test", **kw) -> User:
     u.set_password(password)
     u.save()
     return u
+
+
+def payment(
+    wallet,
+    store,
+    amount,
+    *,
+    key=None,
+    mode="mpm",
+    terminal=None,
+    actor=None,
+    now=None,
+    minutes_ago=0,
+) -> Payment:
+    """A real payment through payments.services; a fresh idempotency key unless `key` is given."""
+    return payment_services.payment_create(
+        wallet=wallet,
+        store=store,
+        amount=amount,
+        idempotency_key=key or f"test-{next(_keys)}",
+        mode=mode,
+        terminal=terminal,
+        actor=actor,
+        now=now or (timezone.now() - timedelta(minutes=minutes_ago) if minutes_ago else None),
+    )

@@ -1,32 +1,12 @@
-import itertools
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from payments import services as payment_services
 from tests import factories
-
-_keys = itertools.count(1)
 
 
 @pytest.fixture
 def pay():
-    """pay(wallet, store, amount, minutes_ago=0, terminal=None): a real payment via the ledger."""
-
-    def make(wallet, store, amount, *, minutes_ago=0, terminal=None, now=None):
-        now = now or timezone.now() - timedelta(minutes=minutes_ago)
-        return payment_services.payment_create(
-            wallet=wallet,
-            store=store,
-            amount=amount,
-            idempotency_key=f"test-{next(_keys)}",
-            mode="mpm",
-            terminal=terminal,
-            now=now,
-        )
-
-    return make
+    """pay(wallet, store, amount, minutes_ago=0, terminal=None): a real payment."""
+    return factories.payment
 
 
 @pytest.fixture
@@ -65,10 +45,3 @@ def store_staff(store_staff):
 @pytest.fixture
 def other_company_admin(other_company_admin):
     return _with_email(other_company_admin)
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    """CSV exports go to a temporary MEDIA_ROOT, not the worktree's media/."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT

@@ -64,11 +64,11 @@ def test_aggregates_match_the_history_for_random_data(
     for i in range(80):
         moment = now - timedelta(minutes=rng.randint(0, 60 * 24 * 29))
         payments.append(
-            payment_services.payment_create(
-                wallet=rng.choice(wallets),
-                store=rng.choice(stores),
-                amount=rng.randint(1, 2_500),
-                idempotency_key=f"agg-{seed}-{i}",
+            factories.payment(
+                rng.choice(wallets),
+                rng.choice(stores),
+                rng.randint(1, 2500),
+                key=f"agg-{seed}-{i}",
                 mode="mpm",
                 now=moment,
             )
@@ -174,10 +174,7 @@ def test_paying_and_cancelling_at_one_store_at_once_neither_deadlocks_nor_drifts
     payer = factories.funded_wallet(programme, {common: 100_000})
     other = factories.funded_wallet(programme, {common: 100_000})
     to_cancel = [
-        payment_services.payment_create(
-            wallet=other, store=small_store, amount=100, idempotency_key=f"c{i}", mode="mpm"
-        )
-        for i in range(15)
+        factories.payment(other, small_store, 100, key=f"c{i}", mode="mpm") for i in range(15)
     ]
     errors = []
     barrier = threading.Barrier(2)
@@ -193,9 +190,7 @@ def test_paying_and_cancelling_at_one_store_at_once_neither_deadlocks_nor_drifts
 
     def paying():
         for i in range(15):
-            payment_services.payment_create(
-                wallet=payer, store=small_store, amount=10, idempotency_key=f"p{i}", mode="mpm"
-            )
+            factories.payment(payer, small_store, 10, key=f"p{i}", mode="mpm")
 
     def cancelling():
         for payment in to_cancel:

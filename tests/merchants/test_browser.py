@@ -8,7 +8,6 @@ from django.core import mail
 from django.core.management import call_command
 
 from merchants.models import ExportFile
-from payments import services as payment_services
 from payments.models import Payment
 from tests import factories
 
@@ -20,13 +19,8 @@ def shop(programme, common, local, small_store):
     terminal = factories.terminal(small_store, name="レジ1")
     wallet = factories.funded_wallet(programme, {common: 20_000, local: 3_000})
     payments = [
-        payment_services.payment_create(
-            wallet=wallet,
-            store=small_store,
-            amount=amount,
-            idempotency_key=f"browser-{i}",
-            mode="mpm",
-            terminal=terminal,
+        factories.payment(
+            wallet, small_store, amount, key=f"browser-{i}", mode="mpm", terminal=terminal
         )
         for i, amount in enumerate([1_120, 2_500, 640])
     ]

@@ -78,11 +78,8 @@ def test_two_people_cancelling_at_once_make_one_reversal(merchant_login):
     company = factories.company()
     store = factories.store(company, programme)
     wallet = factories.funded_wallet(programme, {common: 5_000})
-    from payments import services as payment_services
 
-    payment = payment_services.payment_create(
-        wallet=wallet, store=store, amount=2_000, idempotency_key="race", mode="mpm"
-    )
+    payment = factories.payment(wallet, store, 2000, key="race", mode="mpm")
     people = [
         factories.user(
             f"admin-race-{i}", role="company_admin", company=company, email=f"r{i}@example.jp"

@@ -23,8 +23,9 @@ def signed_in(client, merchant_login, company_admin):
 
 @pytest.mark.django_db
 def test_default_is_today_newest_first(signed_in, pay, wallet, small_store):
-    today = timezone.localtime().replace(hour=0, minute=5)
-    yesterday = pay(wallet, small_store, 100, now=today - timedelta(hours=1))
+    # Midnight is never in the future, so this holds at any time of day (also 00:00-00:05).
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = pay(wallet, small_store, 100, now=today - timedelta(seconds=1))
     first = pay(wallet, small_store, 200, now=today)
     second = pay(wallet, small_store, 300)
     response = signed_in.get(URL)

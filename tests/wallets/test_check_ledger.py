@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from payments import services as payment_services
 from payments.models import Payment
+from tests import factories
 from wallets.models import Account, Wallet
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,9 +77,7 @@ def breach(statements):
     ],
 )
 def test_each_breach_is_reported_and_fails_the_command(wallet, small_store, sql, label):
-    payment_services.payment_create(
-        wallet=wallet, store=small_store, amount=100, idempotency_key="x", mode="mpm"
-    )
+    factories.payment(wallet, small_store, 100, key="x", mode="mpm")
     assert "BAD" not in check()
 
     breach([(sql, [])])

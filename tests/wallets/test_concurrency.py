@@ -43,13 +43,7 @@ def test_twenty_parallel_payments_never_overspend(programme, common, small_store
     wallet = factories.funded_wallet(programme, {common: 10_000})
 
     results = run_parallel(
-        lambda i: payment_services.payment_create(
-            wallet=wallet,
-            store=small_store,
-            amount=700,
-            idempotency_key=f"pay-{i}",
-            mode=Payment.Mode.MPM,
-        ),
+        lambda i: factories.payment(wallet, small_store, 700, key=f"pay-{i}"),
         [(i,) for i in range(20)],
     )
 
@@ -64,13 +58,7 @@ def test_same_idempotency_key_from_two_threads_makes_one_payment(programme, comm
     wallet = factories.funded_wallet(programme, {common: 10_000})
 
     results = run_parallel(
-        lambda _: payment_services.payment_create(
-            wallet=wallet,
-            store=small_store,
-            amount=1_000,
-            idempotency_key="double-tap",
-            mode=Payment.Mode.MPM,
-        ),
+        lambda _: factories.payment(wallet, small_store, 1000, key="double-tap"),
         [(0,), (1,)],
     )
 
@@ -81,9 +69,7 @@ def test_same_idempotency_key_from_two_threads_makes_one_payment(programme, comm
 
 def test_two_people_cancelling_at_once_make_one_reversal(programme, common, small_store):
     wallet = factories.funded_wallet(programme, {common: 10_000})
-    payment = payment_services.payment_create(
-        wallet=wallet, store=small_store, amount=1_000, idempotency_key="x", mode=Payment.Mode.MPM
-    )
+    payment = factories.payment(wallet, small_store, 1000, key="x")
 
     results = run_parallel(lambda _: payment_services.payment_cancel(payment=payment), [(0,), (1,)])
 
@@ -96,27 +82,12 @@ def test_crossing_payments_and_cancels_do_not_deadlock(programme, common, compan
     """Wallets pay two stores of one company while earlier payments are cancelled."""
     stores = [factories.store(company, programme) for _ in range(2)]
     wallets = [factories.funded_wallet(programme, {common: 50_000}) for _ in range(4)]
-    earlier = [
-        payment_services.payment_create(
-            wallet=w,
-            store=stores[i % 2],
-            amount=500,
-            idempotency_key=f"e{i}",
-            mode=Payment.Mode.MPM,
-        )
-        for i, w in enumerate(wallets)
-    ]
+    earlier = [factories.payment(w, stores[i % 2], 500, key=f"e{i}") for i, w in enumerate(wallets)]
 
     def pay_then_cancel(i):
         w = wallets[i % 4]
         for n in range(10):
-            payment_services.payment_create(
-                wallet=w,
-                store=stores[(i + n) % 2],
-                amount=100,
-                idempotency_key=f"c{i}-{n}",
-                mode=Payment.Mode.MPM,
-            )
+            factories.payment(w, stores[(i + n) % 2], 100, key=f"c{i}-{n}")
         return payment_services.payment_cancel(payment=earlier[i % 4]) if i < 4 else None
 
     results = run_parallel(pay_then_cancel, [(i,) for i in range(8)])
@@ -135,21 +106,13 @@ def test_a_payment_waits_only_for_its_own_wallet_and_merchant(
     busy, free, first = (factories.funded_wallet(programme, {common: 1_000}) for _ in range(3))
     other_store = factories.store(other_company, programme)
     # A merchant's payable account is created by its first payment ever; that one may wait.
-    payment_services.payment_create(
-        wallet=first, store=other_store, amount=100, idempotency_key="first", mode="mpm"
-    )
+    factories.payment(first, other_store, 100, key="first", mode="mpm")
     locked, release = threading.Event(), threading.Event()
 
     def hold_busy_wallet():
         try:
             with transaction.atomic():
-                payment_services.payment_create(
-                    wallet=busy,
-                    store=small_store,
-                    amount=100,
-                    idempotency_key="slow",
-                    mode=Payment.Mode.MPM,
-                )
+                factories.payment(busy, small_store, 100, key="slow")
                 locked.set()
                 release.wait(10)
         finally:
@@ -162,13 +125,7 @@ def test_a_payment_waits_only_for_its_own_wallet_and_merchant(
         with connection.cursor() as cursor:
             # Blocked on a shared row -> an error here, not a hang.
             cursor.execute("SET lock_timeout = '2s'")
-        payment = payment_services.payment_create(
-            wallet=free,
-            store=other_store,
-            amount=100,
-            idempotency_key="quick",
-            mode=Payment.Mode.MPM,
-        )
+        payment = factories.payment(free, other_store, 100, key="quick")
     finally:
         release.set()
         holder.join()
@@ -182,9 +139,7 @@ def test_first_payments_to_a_new_company_at_once_share_one_payable_account(progr
     wallets = [factories.funded_wallet(programme, {common: 1_000}) for _ in range(8)]
 
     results = run_parallel(
-        lambda w: payment_services.payment_create(
-            wallet=w, store=store, amount=300, idempotency_key=f"first-{w.pk}", mode="mpm"
-        ),
+        lambda w: factories.payment(w, store, 300, key=f"first-{w.pk}", mode="mpm"),
         [(w,) for w in wallets],
     )
 

@@ -3,8 +3,7 @@
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from payments import services as payment_services
-from payments.models import Payment
+from tests import factories
 from wallets import ledger
 from wallets.models import Account, JournalEntry, Posting
 
@@ -18,9 +17,7 @@ def sql(statement, params=()):
 
 @pytest.fixture
 def paid(wallet, small_store):
-    return payment_services.payment_create(
-        wallet=wallet, store=small_store, amount=1_000, idempotency_key="p", mode=Payment.Mode.MPM
-    )
+    return factories.payment(wallet, small_store, 1000, key="p")
 
 
 def test_unbalanced_entry_is_refused_at_commit(programme, wallet):
@@ -117,8 +114,6 @@ def test_zero_postings_and_duplicate_keys_are_refused(programme, wallet, small_s
             "VALUES (%s, 'grant', now(), '', 'dup')",
             [programme.pk],
         )
-    second = payment_services.payment_create(
-        wallet=wallet, store=small_store, amount=1, idempotency_key="q", mode=Payment.Mode.MPM
-    )
+    second = factories.payment(wallet, small_store, 1, key="q")
     with pytest.raises(IntegrityError, match="idempotency_key"):
         sql("UPDATE payments_payment SET idempotency_key = 'p' WHERE id = %s", [second.pk])

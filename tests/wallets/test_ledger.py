@@ -33,10 +33,7 @@ def balances(wallet) -> dict[str, int]:
     }
 
 
-def pay(wallet, store, amount, key="k1", **kw):
-    return payment_services.payment_create(
-        wallet=wallet, store=store, amount=amount, idempotency_key=key, mode=Payment.Mode.MPM, **kw
-    )
+pay = factories.payment
 
 
 def test_grant_credits_wallet_and_debits_issuance(programme, common):

@@ -64,13 +64,7 @@ def test_random_histories_keep_the_ledger_sound(
                 ledger.grant(wallet=wallets[who], value_type=value_types[what], amount=amount)
                 expected[wallets[who].pk] += amount
             elif op == "pay":
-                p = payment_services.payment_create(
-                    wallet=wallets[who],
-                    store=stores[what],
-                    amount=amount,
-                    idempotency_key=f"{run}-{n}",
-                    mode=Payment.Mode.MPM,
-                )
+                p = factories.payment(wallets[who], stores[what], amount, key=f"{run}-{n}")
                 payments.append(p)
                 expected[p.wallet_id] -= amount
             elif op == "cancel" and payments:
@@ -86,12 +80,8 @@ def test_random_histories_keep_the_ledger_sound(
                 expected[wallets[who].pk] += amount
             elif op == "retry" and payments:
                 p = payments[who % len(payments)]
-                again = payment_services.payment_create(
-                    wallet=p.wallet,
-                    store=p.store,
-                    amount=p.amount,
-                    idempotency_key=p.idempotency_key,
-                    mode=p.mode,
+                again = factories.payment(
+                    p.wallet, p.store, p.amount, key=p.idempotency_key, mode=p.mode
                 )
                 assert again.pk == p.pk
         except DomainError:
