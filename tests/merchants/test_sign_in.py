@@ -139,7 +139,7 @@ def test_store_staff_need_twelve_characters(client, store_staff, merchant_login)
     }
     response = client.post("/merchant/password/change/", data)
     assert response.status_code == 200
-    assert "パスワードは12文字以上にしてください。" in response.content.decode()
+    assert "このパスワードは短すぎます。最低 12 文字以上必要です。" in response.content.decode()
     store_staff.refresh_from_db()
     assert store_staff.check_password(PASSWORD)
     data["new_password1"] = data["new_password2"] = "Abcdefgh1234"
