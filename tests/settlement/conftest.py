@@ -1,15 +1,42 @@
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
+from wallets import ledger
 
 
-def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
+def at(day: date, hour: int = 10, minute: int = 0, second: int = 0) -> datetime:
     """A Tokyo wall-clock moment."""
-    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute, second))
+
+
+def pay(wallet, store, amount, day, key, hour=10):
+    return ledger.pay(
+        wallet=wallet,
+        store=store,
+        amount=amount,
+        idempotency_key=key,
+        mode="mpm",
+        now=at(day, hour),
+    )
+
+
+def dashboard(client, programme) -> str:
+    return client.get(reverse("admin:settlement_dashboard", args=[programme.pk])).content.decode()
+
+
+def dashboard_figures(html: str) -> dict[str, int]:
+    """The city's dashboard figures as shown, by name."""
+    return {
+        name: int(value.replace(",", ""))
+        for name, value in re.findall(r'data-figure="(\w+)">([\d,-]+) 円', html)
+    }
 
 
 @pytest.fixture
@@ -24,6 +51,26 @@ def autumn(db):
         cancel_window=timedelta(hours=24),
     )
     return programme
+
+
+@pytest.fixture
+def shop(autumn, company):
+    """A well-funded wallet and a store of `company` in the autumn programme."""
+    vt = factories.value_type(autumn)
+    wallet = factories.funded_wallet(autumn, {vt: 100_000})
+    return wallet, factories.store(company, autumn)
+
+
+@pytest.fixture
+def staff(client, city_staff):
+    client.force_login(city_staff)
+    return client
+
+
+@pytest.fixture
+def admin_client(merchant_login, company_admin):
+    """The company admin on the merchant pages, in a client of its own (beside `staff`)."""
+    return merchant_login(Client(), company_admin)
 
 
 @pytest.fixture(autouse=True)

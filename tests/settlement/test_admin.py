@@ -1,7 +1,6 @@
 """City staff in Django admin: close a period in the background worker, mark paid, transfer
 file, late cancellation with reason, expiry, and the dashboard."""
 
-import re
 from datetime import date
 
 import pytest
@@ -13,16 +12,10 @@ from merchants.models import AuditLog
 from payments.models import Payment
 from settlement.models import PayingAccount, Payout, PayoutLine, SettlementRun
 from tests import factories
-from tests.settlement.conftest import at
+from tests.settlement.conftest import at, dashboard, dashboard_figures
 from wallets import ledger
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client, city_staff):
-    client.force_login(city_staff)
-    return client
 
 
 @pytest.fixture
@@ -197,11 +190,8 @@ def test_dashboard_reconciles_and_draws_svg_without_inline_styles(staff, season)
     programme, _w, (first, _b, _c) = season
     ledger.cancel(payment=first, now=at(date(2026, 10, 2), 11))
     call_command("settle_period", f"--programme={programme.code}", "--period-end=2026-10-15")
-    html = staff.get(reverse("admin:settlement_dashboard", args=[programme.pk])).content.decode()
-    figures = {
-        name: int(value.replace(",", ""))
-        for name, value in re.findall(r'data-figure="(\w+)">([\d,-]+) 円', html)
-    }
+    html = dashboard(staff, programme)
+    figures = dashboard_figures(html)
     assert figures["granted"] == 20_000
     assert (figures["spent"], figures["cancelled"]) == (9_000, 3_000)
     assert figures["granted"] == (

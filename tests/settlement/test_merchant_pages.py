@@ -33,11 +33,6 @@ def closed(autumn, company, other_company):
     return Payout.objects.get(company=company), Payout.objects.get(company=other_company)
 
 
-@pytest.fixture
-def admin_client(client, merchant_login, company_admin):
-    return merchant_login(client, company_admin)
-
-
 def test_payout_list_shows_own_company_only_with_history_links(admin_client, closed):
     ours, theirs = closed
     response = admin_client.get(reverse("settlement:payouts"), {"year": 2026})

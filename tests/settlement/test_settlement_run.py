@@ -10,28 +10,9 @@ from django.db import connection
 
 from settlement import services
 from settlement.models import Payout, PayoutLine, SettlementRun
-from tests import factories
-from tests.settlement.conftest import at
+from tests.settlement.conftest import at, pay
 from wallets import ledger
 from wallets.models import JournalEntry
-
-
-def pay(wallet, store, amount, day, key, hour=10):
-    return ledger.pay(
-        wallet=wallet,
-        store=store,
-        amount=amount,
-        idempotency_key=key,
-        mode="mpm",
-        now=at(day, hour),
-    )
-
-
-@pytest.fixture
-def shop(autumn, company):
-    vt = factories.value_type(autumn)
-    wallet = factories.funded_wallet(autumn, {vt: 100_000})
-    return wallet, factories.store(company, autumn)
 
 
 @pytest.mark.django_db
