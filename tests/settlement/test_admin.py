@@ -203,6 +203,7 @@ def test_dashboard_reconciles_and_draws_svg_without_inline_styles(staff, season)
         + figures["payout_clearing"]
         + figures["fees"]
     )
+    assert figures["merchant_payable"] == figures["unsettled"] - figures["receivable"]
     svg = html[html.index("<svg") :]
     assert svg.count("<rect") >= 3
     assert "style=" not in html.split('id="content"')[-1]

@@ -28,6 +28,7 @@ def check(programme):
     f = selectors.programme_figures(programme)
     assert f.granted == f.spent - f.cancelled + f.outstanding + f.expired
     assert f.spent - f.cancelled == f.paid_out + f.payables + f.fees
+    assert f.merchant_payable == f.unsettled - f.receivable
     return f
 
 
