@@ -179,11 +179,17 @@ def settlement_run(
     payments the period holds. Late cancellations are netted on this payout, oldest first, as
     far as they fit without making it negative; the rest are carried forward to the next one.
 
-    Three steps, each safe to repeat after a crash: freeze the payouts (one transaction), post
-    each company's settlement entry in its own short transaction (so payments to that company
-    wait milliseconds, not the whole run, for its payable account), then mark the run done.
+    First it waits for the payments in flight, outside any transaction so that it holds no
+    lock while it waits (called inside one, as by the demo data, the programme's payments wait
+    until that one commits). Then three steps, each safe to repeat after a crash: freeze the
+    payouts (one transaction), post each company's settlement entry in its own short
+    transaction (so payments to that company wait milliseconds, not the whole run, for its
+    payable account), then mark the run done.
     """
     period = _checked_period(programme, period_end, today or timezone.localdate())
+    # The period has ended, so a payment that begins after this returns is stamped after it,
+    # and every payment stamped inside it has committed or rolled back by then.
+    ledger.payments_in_flight_wait(programme_id=programme.pk)
     with transaction.atomic():
         # NO KEY UPDATE: serialises runs of the programme, yet payments and cancellations,
         # whose foreign keys take KEY SHARE on the programme row, never wait for it.
