@@ -11,7 +11,7 @@ payout has accounted for yet, and payout clearing what is scheduled but not yet 
 Which payout accounts for a cancellation is recorded once per payment (PayoutLine, unique),
 so a cancellation after its period closed is found by the next run as a late cancellation.
 One that does not fit in that payout stays without a line, owed by the company (a receivable,
-the payout's carried_forward) until a later payout absorbs it.
+the payout's carried_forward) until a later payout absorbs it. The rules: docs/settlement.md.
 """
 
 from datetime import date, timedelta

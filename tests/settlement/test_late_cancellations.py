@@ -175,3 +175,25 @@ def test_statement_shows_what_is_carried_forward(autumn, shop, monkeypatch):
     services.payout_statement_issue(payout=payout)
     assert drawn[drawn.index("繰越（未回収の取消額）") + 1] == "3,000 円"
     assert "985 円" in drawn
+
+
+def test_the_worked_example_in_the_docs(autumn, shop, company):
+    """docs/settlement.md, "Worked example", row by row."""
+    wallet, store = shop
+    a = pay(wallet, store, 1_000, date(2026, 10, 2), "a")
+    b = pay(wallet, store, 3_000, date(2026, 10, 5), "b")
+    rows = [close(autumn, date(2026, 10, 15))]
+    for payment in (a, b):
+        ledger.cancel(payment=payment, enforce_window=False, now=at(date(2026, 10, 20)))
+    rows.append(close(autumn, date(2026, 10, 31)))
+    pay(wallet, store, 2_000, date(2026, 11, 2), "c")
+    rows.append(close(autumn, date(2026, 11, 15)))
+    pay(wallet, store, 5_000, date(2026, 11, 20), "d")
+    rows.append(close(autumn, date(2026, 11, 30)))
+    assert [(p.gross, p.adjustment, p.fee, p.net, p.carried_forward) for p in rows] == [
+        (4_000, 0, 60, 3_940, 0),
+        (0, 0, 0, 0, 4_000),
+        (2_000, -1_000, 15, 985, 3_000),
+        (5_000, -3_000, 30, 1_970, 0),
+    ]
+    assert payable(company) == 0
