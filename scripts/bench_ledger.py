@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Ledger micro-benchmark: payments per second through wallets.ledger.pay on one connection
+"""Ledger micro-benchmark: payments per second through payments.services.payment_create on one connection
 and on eight, and check_ledger's time on a million postings.
 
 Builds its own database (voucher_bench_ledger), drops it afterwards unless --keep.

@@ -147,6 +147,7 @@ class PayoutAdmin(admin.ModelAdmin):
         "adjustment",
         "fee",
         "net",
+        "carried_forward",
         "status",
         "paid_on",
         "paid_by",

@@ -77,6 +77,14 @@ class Payout(models.Model):
     )
     fee = models.BigIntegerField(_("fee (yen)"))
     net = models.BigIntegerField(_("payout amount (yen)"))
+    carried_forward = models.BigIntegerField(
+        _("carried forward (yen)"),
+        default=0,
+        help_text=_(
+            "Late cancellations this payout could not absorb, still owed by the company when "
+            "the period closed; deducted from its next payouts."
+        ),
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.SCHEDULED)
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     paid_by = models.ForeignKey(
@@ -98,6 +106,9 @@ class Payout(models.Model):
             models.CheckConstraint(
                 condition=models.Q(cancelled__gte=0, adjustment__lte=0, fee__gte=0, net__gte=0),
                 name="payout_amount_signs",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(carried_forward__gte=0), name="payout_carried_forward_sign"
             ),
             models.CheckConstraint(
                 condition=models.Q(

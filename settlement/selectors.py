@@ -1,15 +1,17 @@
 """Reads for settlement pages: a company's payouts, the cycle calendar, the city's dashboard."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
+from merchants.access import scope_payments
 from merchants.models import User
+from payments.models import Payment
 from settlement import periods
-from settlement.models import Payout
+from settlement.models import Payout, SettlementRun
 from wallets.models import Account, JournalEntry, Posting, Programme
 
 
@@ -34,6 +36,43 @@ def company_payout(user: User, pk: int) -> Payout:
     return Payout.objects.select_related("programme", "company").get(
         pk=pk, company_id=user.company_id
     )
+
+
+def closed_until(programme: Programme) -> datetime | None:
+    """When the programme's closed periods end (None: none closed yet).
+
+    Periods close in order, so a payment stamped before it lies in a closed period.
+    """
+    end = SettlementRun.objects.filter(
+        programme=programme, status=SettlementRun.Status.DONE
+    ).aggregate(end=Max("period_end"))["end"]
+    return periods.midnight(end + timedelta(days=1)) if end else None
+
+
+def pending_late_cancellations(*, programme: Programme, payments):
+    """加盟店への未収金: payments of closed periods cancelled later that no payout absorbed yet.
+
+    The city paid the merchant for them; the next payouts deduct them (docs/settlement.md).
+    """
+    until = closed_until(programme)
+    payments = payments.filter(programme=programme)
+    if until is None:
+        return payments.none()
+    return payments.filter(
+        status=Payment.Status.CANCELLED, payout_line__isnull=True, created_at__lt=until
+    )
+
+
+def company_receivables(user: User) -> list[dict]:
+    """What the signed-in company still owes back, per programme: deducted from its next payouts."""
+    receivables = []
+    for programme in Programme.objects.filter(stores__company_id=user.company_id).distinct():
+        totals = pending_late_cancellations(
+            programme=programme, payments=scope_payments(user)
+        ).aggregate(count=Count("pk"), total=Sum("amount"))
+        if totals["count"]:
+            receivables.append({"programme": programme, **totals})
+    return receivables
 
 
 @dataclass
@@ -74,9 +113,13 @@ class Figures:
     payables     merchant payables + payout clearing (settled, not yet transferred)
     fees         fee income kept from payouts
     paid_out     transfers marked paid
+    unsettled    payments not cancelled in periods not yet closed (from the payments)
+    receivable   late cancellations no payout has absorbed yet, owed back by merchants
 
     They reconcile: granted = (spent − cancelled) + outstanding + expired,
-    and spent − cancelled = paid_out + payables + fees.
+    spent − cancelled = paid_out + payables + fees,
+    and merchant_payable = unsettled − receivable (a merchant's payable goes negative by what
+    it owes back).
     """
 
     granted: int = 0
@@ -88,6 +131,9 @@ class Figures:
     payout_clearing: int = 0
     fees: int = 0
     paid_out: int = 0
+    unsettled: int = 0
+    receivable: int = 0
+    receivables: list[dict] = field(default_factory=list)
     daily: list[tuple[date, int]] = field(default_factory=list)
     by_category: dict[str, int] = field(default_factory=dict)
 
@@ -110,6 +156,16 @@ def programme_figures(programme: Programme) -> Figures:
         spent=Sum("amount", filter=Q(entry__kind=JournalEntry.Kind.PAYMENT)),
         cancelled=Sum("amount", filter=Q(entry__kind=JournalEntry.Kind.PAYMENT_CANCEL)),
     )
+    until = closed_until(programme)
+    open_payments = programme.payments.filter(status=Payment.Status.COMPLETED)
+    if until is not None:
+        open_payments = open_payments.filter(created_at__gte=until)
+    receivables = list(
+        pending_late_cancellations(programme=programme, payments=Payment.objects.all())
+        .values("company_id", "company__code", "company__name")
+        .annotate(count=Count("pk"), total=Sum("amount"))
+        .order_by("-total", "company__code")
+    )
     return Figures(
         granted=-(balances.get(kinds.ISSUANCE, 0) + balances.get(kinds.ADJUSTMENT, 0)),
         spent=moved["spent"] or 0,
@@ -120,6 +176,9 @@ def programme_figures(programme: Programme) -> Figures:
         payout_clearing=balances.get(kinds.PAYOUT_CLEARING, 0),
         fees=balances.get(kinds.FEE_INCOME, 0),
         paid_out=balances.get(kinds.PAID_OUT, 0),
+        unsettled=open_payments.aggregate(total=Sum("amount", default=0))["total"],
+        receivable=sum(r["total"] for r in receivables),
+        receivables=receivables,
         daily=_daily_spending(programme),
         by_category=_spending_by_category(programme),
     )

@@ -10,9 +10,11 @@ payout has accounted for yet, and payout clearing what is scheduled but not yet 
 
 Which payout accounts for a cancellation is recorded once per payment (PayoutLine, unique),
 so a cancellation after its period closed is found by the next run as a late cancellation.
+One that does not fit in that payout stays without a line, owed by the company (a receivable,
+the payout's carried_forward) until a later payout absorbs it. The rules: docs/settlement.md.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db import connection, transaction
@@ -22,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_log
 from core.exceptions import DomainError
+from payments import services as payment_services
 from settlement import periods
 from settlement.models import Payout, PayoutLine, SettlementRun
 from wallets import ledger
@@ -53,10 +56,6 @@ def fee_for(base: int, rate: Decimal) -> int:
     if base <= 0:
         return 0
     return int((Decimal(base) * rate).to_integral_value(rounding=ROUND_FLOOR))
-
-
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _checked_period(programme: Programme, period_end: date, today: date) -> periods.Period:
@@ -114,57 +113,84 @@ def _user(actor):
     return actor if getattr(actor, "pk", None) else None
 
 
-CLAIMS_SQL = """
-CREATE TEMP TABLE settlement_claims ON COMMIT DROP AS
-SELECT p.id AS payment_id, p.company_id, p.amount,
-       CASE WHEN p.created_at >= %(start)s THEN 'cancelled' ELSE 'late' END AS kind
-FROM payments_payment p
-WHERE p.programme_id = %(programme)s AND p.status = 'cancelled' AND p.created_at < %(end)s
-  AND NOT EXISTS (SELECT 1 FROM settlement_payoutline l WHERE l.payment_id = p.id)
+CLAIMS_TABLE_SQL = """
+CREATE TEMP TABLE settlement_claims (
+    payment_id bigint, company_id bigint, kind varchar(10), amount bigint
+) ON COMMIT DROP
 """
 
-TOTALS_SQL = """
+# One statement, so one snapshot: payments, cancellations and what earlier payouts accounted for
+# are read at the same instant. Every company with anything to settle gets a row: payments in
+# the period, or cancellations no payout has accounted for yet. Late ones (their payment in an
+# earlier, closed period) are absorbed oldest first while they fit in gross − cancelled; the
+# rest stay pending and are carried forward. The cancellations this payout accounts for are
+# kept in settlement_claims for LINES_SQL.
+FREEZE_SQL = """
 WITH gross AS (
     SELECT company_id, count(*) AS n, sum(amount)::bigint AS total
     FROM payments_payment
     WHERE programme_id = %(programme)s AND created_at >= %(start)s AND created_at < %(end)s
     GROUP BY company_id
+), unclaimed AS (
+    SELECT p.id, p.company_id, p.amount, p.created_at, p.created_at >= %(start)s AS in_period
+    FROM payments_payment p
+    WHERE p.programme_id = %(programme)s AND p.status = 'cancelled' AND p.created_at < %(end)s
+      AND NOT EXISTS (SELECT 1 FROM settlement_payoutline l WHERE l.payment_id = p.id)
+), companies AS (
+    SELECT company_id, coalesce(g.n, 0) AS n, coalesce(g.total, 0) AS gross,
+           count(u.id) FILTER (WHERE u.in_period) AS cancelled_n,
+           coalesce(sum(u.amount) FILTER (WHERE u.in_period), 0)::bigint AS cancelled
+    FROM gross g FULL JOIN unclaimed u USING (company_id)
+    GROUP BY company_id, g.n, g.total
 ), claims AS (
-    SELECT company_id,
-           count(*) FILTER (WHERE kind = 'cancelled') AS cancelled_n,
-           coalesce(sum(amount) FILTER (WHERE kind = 'cancelled'), 0)::bigint AS cancelled,
-           count(*) FILTER (WHERE kind = 'late') AS late_n,
-           coalesce(sum(amount) FILTER (WHERE kind = 'late'), 0)::bigint AS late
-    FROM settlement_claims GROUP BY company_id
+    SELECT u.id AS payment_id, u.company_id, u.amount,
+           CASE WHEN u.in_period THEN 'cancelled'
+                WHEN sum(u.amount) FILTER (WHERE NOT u.in_period) OVER (
+                    PARTITION BY u.company_id ORDER BY u.created_at, u.id
+                ) <= c.gross - c.cancelled THEN 'late'
+                ELSE 'pending' END AS kind
+    FROM unclaimed u JOIN companies c USING (company_id)
+), kept AS (
+    INSERT INTO settlement_claims (payment_id, company_id, kind, amount)
+    SELECT payment_id, company_id, kind, amount FROM claims WHERE kind <> 'pending'
 )
-SELECT g.company_id, g.n, g.total, coalesce(c.cancelled_n, 0), coalesce(c.cancelled, 0),
-       coalesce(c.late_n, 0), coalesce(c.late, 0)
-FROM gross g LEFT JOIN claims c USING (company_id)
-ORDER BY g.company_id
+SELECT c.company_id, c.n, c.gross, c.cancelled_n, c.cancelled,
+       count(l.payment_id) FILTER (WHERE l.kind = 'late'),
+       coalesce(sum(l.amount) FILTER (WHERE l.kind = 'late'), 0)::bigint,
+       coalesce(sum(l.amount) FILTER (WHERE l.kind = 'pending'), 0)::bigint
+FROM companies c LEFT JOIN claims l USING (company_id)
+GROUP BY c.company_id, c.n, c.gross, c.cancelled_n, c.cancelled
+ORDER BY c.company_id
 """
 
 LINES_SQL = """
 INSERT INTO settlement_payoutline (payout_id, payment_id, kind, amount)
 SELECT o.id, c.payment_id, c.kind, c.amount
 FROM settlement_claims c JOIN settlement_payout o ON o.company_id = c.company_id
-WHERE o.run_id = %(run)s AND (c.kind = 'cancelled' OR o.adjustment_count > 0)
+WHERE o.run_id = %(run)s
 """
 
 
 def settlement_run(
     *, programme: Programme, period_end: date, actor=None, today: date | None = None
 ) -> SettlementRun:
-    """Close one period: one payout per company with payments in it. Running again changes nothing.
+    """Close one period: a payout per company with anything to settle; twice changes nothing.
 
     Aggregation is set-based in SQL (GROUP BY company), so memory stays flat however many
-    payments the period holds. Late cancellations are netted on this payout unless that would
-    make it negative; then they wait for the company's next payout.
+    payments the period holds. Late cancellations are netted on this payout, oldest first, as
+    far as they fit without making it negative; the rest are carried forward to the next one.
 
-    Three steps, each safe to repeat after a crash: freeze the payouts (one transaction), post
-    each company's settlement entry in its own short transaction (so payments to that company
-    wait milliseconds, not the whole run, for its payable account), then mark the run done.
+    First it waits for the payments in flight, outside any transaction so that it holds no
+    lock while it waits (called inside one, as by the demo data, the programme's payments wait
+    until that one commits). Then three steps, each safe to repeat after a crash: freeze the
+    payouts (one transaction), post each company's settlement entry in its own short
+    transaction (so payments to that company wait milliseconds, not the whole run, for its
+    payable account), then mark the run done.
     """
     period = _checked_period(programme, period_end, today or timezone.localdate())
+    # The period has ended, so a payment that begins after this returns is stamped after it,
+    # and every payment stamped inside it has committed or rolled back by then.
+    payment_services.payments_in_flight_wait(programme_id=programme.pk)
     with transaction.atomic():
         # NO KEY UPDATE: serialises runs of the programme, yet payments and cancellations,
         # whose foreign keys take KEY SHARE on the programme row, never wait for it.
@@ -205,19 +231,17 @@ def settlement_run(
 def _freeze_payouts(run: SettlementRun, programme: Programme, period: periods.Period) -> None:
     params = {
         "programme": programme.pk,
-        "start": _local_midnight(period.start),
-        "end": _local_midnight(period.end + timedelta(days=1)),
+        "start": periods.midnight(period.start),
+        "end": periods.midnight(period.end + timedelta(days=1)),
     }
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS settlement_claims")
-        cursor.execute(CLAIMS_SQL, params)
-        cursor.execute(TOTALS_SQL, params)
+        cursor.execute(CLAIMS_TABLE_SQL)
+        cursor.execute(FREEZE_SQL, params)
         rows = cursor.fetchall()
     payouts = []
-    for company_id, n, gross, cancelled_n, cancelled, late_n, late in rows:
+    for company_id, n, gross, cancelled_n, cancelled, late_n, late, pending in rows:
         base = gross - cancelled - late
-        if base < 0:  # never a negative payout: the late cancellations wait
-            late_n, late, base = 0, 0, gross - cancelled
         fee = fee_for(base, programme.fee_rate)
         payouts.append(
             Payout(
@@ -235,6 +259,7 @@ def _freeze_payouts(run: SettlementRun, programme: Programme, period: periods.Pe
                 adjustment=-late,
                 fee=fee,
                 net=base - fee,
+                carried_forward=pending,
             )
         )
     Payout.objects.bulk_create(payouts, batch_size=1000)

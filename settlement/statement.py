@@ -101,6 +101,12 @@ def _draw(payout, late_lines) -> bytes:
         draw.text((right - 10, y), _yen(amount), font=big if bold else body, fill=0, anchor="ra")
         y += 46
         draw.line((MARGIN, y, right, y), fill=0 if bold else 170, width=2 if bold else 1)
+    if payout.carried_forward:
+        y += 14
+        draw.text((MARGIN + 10, y), _("Carried forward (not yet deducted)"), font=body, fill=0)
+        draw.text((right - 10, y), _yen(payout.carried_forward), font=body, fill=0, anchor="ra")
+        y += 46
+        draw.line((MARGIN, y, right, y), fill=170, width=1)
 
     y += 30
     notes = [
@@ -109,6 +115,9 @@ def _draw(payout, late_lines) -> bytes:
         ),
         _(
             "A payment cancelled after its period was closed is deducted from the next payout as an adjustment."
+        ),
+        _(
+            "What does not fit in a payout is carried forward and deducted from the next payouts, oldest first."
         ),
         _("For the breakdown, search the usage history for the settlement period."),
     ]

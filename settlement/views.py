@@ -55,7 +55,16 @@ def payouts(request):
         )
         for payout in selectors.company_payouts(request.user, year=year)
     ]
-    return render(request, "settlement/payouts.html", {"years": years, "year": year, "rows": rows})
+    return render(
+        request,
+        "settlement/payouts.html",
+        {
+            "years": years,
+            "year": year,
+            "rows": rows,
+            "receivables": selectors.company_receivables(request.user),
+        },
+    )
 
 
 @company_admin_required

@@ -1,15 +1,35 @@
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
 
 
-def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
+def at(day: date, hour: int = 10, minute: int = 0, second: int = 0) -> datetime:
     """A Tokyo wall-clock moment."""
-    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute, second))
+
+
+def pay(wallet, store, amount, day, key, hour=10):
+    """A payment at 10:00 (or `hour`) Tokyo time on `day`."""
+    return factories.payment(wallet, store, amount, key=key, now=at(day, hour))
+
+
+def dashboard(client, programme) -> str:
+    return client.get(reverse("admin:settlement_dashboard", args=[programme.pk])).content.decode()
+
+
+def dashboard_figures(html: str) -> dict[str, int]:
+    """The city's dashboard figures as shown, by name."""
+    return {
+        name: int(value.replace(",", ""))
+        for name, value in re.findall(r'data-figure="(\w+)">([\d,-]+) 円', html)
+    }
 
 
 @pytest.fixture
@@ -26,7 +46,21 @@ def autumn(db):
     return programme
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    """Issued statements go to a throw-away folder."""
-    settings.MEDIA_ROOT = tmp_path / "media"
+@pytest.fixture
+def shop(autumn, company):
+    """A well-funded wallet and a store of `company` in the autumn programme."""
+    vt = factories.value_type(autumn)
+    wallet = factories.funded_wallet(autumn, {vt: 100_000})
+    return wallet, factories.store(company, autumn)
+
+
+@pytest.fixture
+def staff(client, city_staff):
+    client.force_login(city_staff)
+    return client
+
+
+@pytest.fixture
+def admin_client(merchant_login, company_admin):
+    """The company admin on the merchant pages, in a client of its own (beside `staff`)."""
+    return merchant_login(Client(), company_admin)

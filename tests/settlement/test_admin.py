@@ -1,7 +1,6 @@
 """City staff in Django admin: close a period in the background worker, mark paid, transfer
 file, late cancellation with reason, expiry, and the dashboard."""
 
-import re
 from datetime import date
 
 import pytest
@@ -14,15 +13,9 @@ from payments import services as payment_services
 from payments.models import Payment
 from settlement.models import PayingAccount, Payout, PayoutLine, SettlementRun
 from tests import factories
-from tests.settlement.conftest import at
+from tests.settlement.conftest import at, dashboard, dashboard_figures
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client, city_staff):
-    client.force_login(city_staff)
-    return client
 
 
 @pytest.fixture
@@ -35,9 +28,7 @@ def season(autumn, company):
     small = factories.store(company, autumn, is_small_local=True)
     large = factories.store(factories.company(name="大型店"), autumn)
     pays = [
-        payment_services.payment_create(
-            wallet=wallet, store=store, amount=amount, idempotency_key=key, mode="mpm", now=at(day)
-        )
+        factories.payment(wallet, store, amount, key=key, mode="mpm", now=at(day))
         for key, store, amount, day in [
             ("a", small, 3_000, date(2026, 10, 2)),
             ("b", large, 5_000, date(2026, 10, 2)),
@@ -197,11 +188,8 @@ def test_dashboard_reconciles_and_draws_svg_without_inline_styles(staff, season)
     programme, _w, (first, _b, _c) = season
     payment_services.payment_cancel(payment=first, now=at(date(2026, 10, 2), 11))
     call_command("settle_period", f"--programme={programme.code}", "--period-end=2026-10-15")
-    html = staff.get(reverse("admin:settlement_dashboard", args=[programme.pk])).content.decode()
-    figures = {
-        name: int(value.replace(",", ""))
-        for name, value in re.findall(r'data-figure="(\w+)">([\d,-]+) 円', html)
-    }
+    html = dashboard(staff, programme)
+    figures = dashboard_figures(html)
     assert figures["granted"] == 20_000
     assert (figures["spent"], figures["cancelled"]) == (9_000, 3_000)
     assert figures["granted"] == (
@@ -213,6 +201,7 @@ def test_dashboard_reconciles_and_draws_svg_without_inline_styles(staff, season)
         + figures["payout_clearing"]
         + figures["fees"]
     )
+    assert figures["merchant_payable"] == figures["unsettled"] - figures["receivable"]
     svg = html[html.index("<svg") :]
     assert svg.count("<rect") >= 3
     assert "style=" not in html.split('id="content"')[-1]

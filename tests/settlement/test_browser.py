@@ -29,14 +29,7 @@ def test_payout_list_and_statement_download(
     wallet = factories.funded_wallet(autumn, {vt: 30_000})
     store = factories.store(company, autumn, is_small_local=True)
     paid = [
-        payment_services.payment_create(
-            wallet=wallet,
-            store=store,
-            amount=amount,
-            idempotency_key=f"b{n}",
-            mode="mpm",
-            now=at(day),
-        )
+        factories.payment(wallet, store, amount, key=f"b{n}", mode="mpm", now=at(day))
         for n, (amount, day) in enumerate(
             [(4_000, date(2026, 10, 2)), (2_500, date(2026, 10, 12)), (6_000, date(2026, 10, 20))]
         )
@@ -98,11 +91,11 @@ def test_city_dashboard_draws_its_charts(
     small = factories.store(company, autumn, is_small_local=True)
     large = factories.store(factories.company(name="大型店"), autumn)
     for n in range(20):
-        payment_services.payment_create(
-            wallet=wallet,
-            store=small if n % 3 else large,
-            amount=500 + 250 * n,
-            idempotency_key=f"d{n}",
+        factories.payment(
+            wallet,
+            small if n % 3 else large,
+            500 + 250 * n,
+            key=f"d{n}",
             mode="mpm",
             now=at(date(2026, 10, 1 + n)),
         )

@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from payments import services as payment_services
 from settlement import services
 from settlement.models import Payout
 from tests import factories
@@ -21,21 +20,11 @@ def closed(autumn, company, other_company):
     ours = factories.store(company, autumn, is_small_local=True)
     theirs = factories.store(other_company, autumn)
     for n, (store, amount) in enumerate([(ours, 1_200), (ours, 800), (theirs, 9_999)]):
-        payment_services.payment_create(
-            wallet=wallet,
-            store=store,
-            amount=amount,
-            idempotency_key=f"m{n}",
-            mode="mpm",
-            now=at(date(2026, 10, 3 + n)),
+        factories.payment(
+            wallet, store, amount, key=f"m{n}", mode="mpm", now=at(date(2026, 10, 3 + n))
         )
     services.settlement_run(programme=autumn, period_end=date(2026, 10, 15))
     return Payout.objects.get(company=company), Payout.objects.get(company=other_company)
-
-
-@pytest.fixture
-def admin_client(client, merchant_login, company_admin):
-    return merchant_login(client, company_admin)
 
 
 def test_payout_list_shows_own_company_only_with_history_links(admin_client, closed):

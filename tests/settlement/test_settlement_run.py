@@ -11,27 +11,8 @@ from django.db import connection
 from payments import services as payment_services
 from settlement import services
 from settlement.models import Payout, PayoutLine, SettlementRun
-from tests import factories
-from tests.settlement.conftest import at
+from tests.settlement.conftest import at, pay
 from wallets.models import JournalEntry
-
-
-def pay(wallet, store, amount, day, key, hour=10):
-    return payment_services.payment_create(
-        wallet=wallet,
-        store=store,
-        amount=amount,
-        idempotency_key=key,
-        mode="mpm",
-        now=at(day, hour),
-    )
-
-
-@pytest.fixture
-def shop(autumn, company):
-    vt = factories.value_type(autumn)
-    wallet = factories.funded_wallet(autumn, {vt: 100_000})
-    return wallet, factories.store(company, autumn)
 
 
 @pytest.mark.django_db

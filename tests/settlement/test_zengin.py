@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
-from payments import services as payment_services
 from settlement import services, zengin
 from settlement.models import PayingAccount
 from tests import factories
@@ -58,13 +57,8 @@ def payouts(autumn):
     )
     for n, (company, amount) in enumerate([(first, 12_345), (second, 40_000), (first, 5)]):
         store = factories.store(company, autumn)
-        payment_services.payment_create(
-            wallet=wallet,
-            store=store,
-            amount=amount,
-            idempotency_key=f"z{n}",
-            mode="mpm",
-            now=at(date(2026, 10, 2 + n)),
+        factories.payment(
+            wallet, store, amount, key=f"z{n}", mode="mpm", now=at(date(2026, 10, 2 + n))
         )
     run = services.settlement_run(programme=autumn, period_end=date(2026, 10, 15))
     return list(run.payouts.select_related("company").order_by("company__code"))
