@@ -13,6 +13,8 @@ from merchants.access import scope_stores, scope_terminals
 from merchants.models import Company, ExportFile, User
 from merchants.selectors import HistoryFilters, add_months, value_types_for
 from merchants.validators import password_validators_for
+from payments.models import PAYMENT_NUMBER_LENGTH
+from payments.validators import validate_payment_number
 
 HISTORY_MAX_MONTHS = 3
 MONTHLY_MAX_MONTHS = 3
@@ -94,7 +96,12 @@ class HistoryForm(forms.Form):
     store_name = forms.CharField(label=_("Store name"), max_length=100, required=False)
     terminal = forms.ChoiceField(label=_("Terminal"), required=False)
     value_type = forms.ChoiceField(label=_("Product"), required=False)
-    number = forms.CharField(label=_("Payment number"), max_length=16, required=False)
+    number = forms.CharField(
+        label=_("Payment number"),
+        max_length=PAYMENT_NUMBER_LENGTH,
+        required=False,
+        validators=[validate_payment_number],
+    )
     exclude_cancelled = forms.BooleanField(label=_("Exclude cancelled"), required=False)
     per_page = forms.TypedChoiceField(
         label=_("Rows per page"),

@@ -40,6 +40,7 @@ STATUS_BY_CODE = {
 # One query for the value-type breakdown, not one plus one per value type.
 SPLITS = Prefetch("splits", queryset=PaymentSplit.objects.select_related("value_type"))
 MAX_LIST_DAYS = 93  # about three months, the merchant admin's longest range
+MAX_KEY_LENGTH = 100
 
 
 class ApiValidationError(DomainError):
@@ -117,7 +118,7 @@ def api_view(*methods):
 def _json_body(request) -> dict:
     try:
         body = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
         body = None
     if not isinstance(body, dict):
         raise ApiValidationError(_("The request body must be a JSON object."))
@@ -131,9 +132,14 @@ def payments(request):
     return _list(request)
 
 
+def _is_key(key: str) -> bool:
+    """1-100 characters and no NUL, which PostgreSQL text cannot hold."""
+    return 0 < len(key) <= MAX_KEY_LENGTH and "\x00" not in key
+
+
 def _create(request):
     key = request.headers.get("Idempotency-Key", "").strip()
-    if not key or len(key) > 100:
+    if not _is_key(key):
         raise ApiValidationError(_("An Idempotency-Key header (1-100 characters) is required."))
     body = _json_body(request)
     code, amount = body.get("code"), body.get("amount")
@@ -205,6 +211,11 @@ def payment_cancel(request, number):
         memo=_("Cancelled by POS terminal %(id)s") % {"id": request.terminal.terminal_id},
     )
     return JsonResponse(payment_json(_get(request, number)))
+
+
+@csrf_exempt
+def not_found(request):
+    return error("not_found", _("There is nothing at this address of the API."))
 
 
 def openapi(request):

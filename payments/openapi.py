@@ -2,6 +2,8 @@
 
 from django.conf import settings
 
+from payments.models import PAYMENT_NUMBER_PATTERN
+
 ERROR_CODES = [
     "validation_error",
     "unauthorized",
@@ -37,8 +39,8 @@ NUMBER = {
     "name": "number",
     "in": "path",
     "required": True,
-    "description": "決済番号 (16 letters and digits)",
-    "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{16}$"},
+    "description": "決済番号 (16 letters and digits); any other text is not_found",
+    "schema": {"type": "string", "pattern": f"^{PAYMENT_NUMBER_PATTERN}$"},
 }
 
 

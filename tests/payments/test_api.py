@@ -231,6 +231,7 @@ def test_openapi_document_is_served_and_every_path_exists(client):
         except Resolver404:
             pytest.fail(f"{path} in the OpenAPI document has no view")
         assert match.view_name.startswith("payments:api_")
+        assert match.url_name != "api_not_found"
         for method in operations:
             response = getattr(client, method)(concrete)
             assert response.status_code == 401  # exists, allows the method, needs a key
@@ -262,3 +263,29 @@ def test_api_is_csrf_exempt_only_because_it_needs_a_key(api_key, wallet):
         headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": "csrf"},
     )
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code"),
+    [
+        ("get", "/payments/%00abc", None, 404, "not_found"),
+        ("post", "/payments/%00abc/cancel", None, 404, "not_found"),
+        ("get", "/payments/AbCd", None, 404, "not_found"),
+        ("post", "/nothing-here", None, 404, "not_found"),
+        ("post", "/payments", "[" * 100_000 + "]" * 100_000, 400, "validation_error"),
+        ("post", "/payments", '{"a": ' * 100_000, 400, "validation_error"),
+    ],
+)
+def test_junk_input_is_a_json_error_not_a_500(client, api_key, method, path, body, status, code):
+    response = getattr(client, method)(
+        "/api/v1" + path,
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": "junk"},
+    )
+    assert_error(response, status, code)
+
+
+def test_a_nul_in_the_idempotency_key_is_a_validation_error(api, wallet):
+    response = api("post", "/payments", {"code": code_for(wallet), "amount": 100}, key="a\x00b")
+    assert_error(response, 400, "validation_error")

@@ -1,0 +1,33 @@
+"""Input rules shared by the resident pages, the store app, the merchant admin and the API, so
+malformed numbers are refused before they reach a query (PostgreSQL rejects a NUL byte)."""
+
+import re
+
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from payments.models import PAYMENT_NUMBER_PATTERN
+
+validate_payment_number = RegexValidator(
+    rf"\A{PAYMENT_NUMBER_PATTERN}\Z", _("A payment number is 16 half-width letters and digits.")
+)
+
+
+class PaymentNumberConverter:
+    """`<payment_number:number>`: any other text is no page at all (404)."""
+
+    regex = PAYMENT_NUMBER_PATTERN
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+# The nonces `services.cpm_code_issue` makes: URL-safe base64, within CpmCode.nonce's column.
+CPM_NONCE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def is_cpm_nonce(text: str) -> bool:
+    return CPM_NONCE.fullmatch(text) is not None
