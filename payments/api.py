@@ -9,6 +9,7 @@ import json
 from datetime import datetime, time, timedelta
 from functools import wraps
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.urls import reverse
@@ -20,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from payments import selectors, services
 from payments.models import Payment, PaymentSplit
 from payments.openapi import openapi_document
+from payments.validators import validate_date_in_range
 from wallets.exceptions import DomainError
 
 STATUS_BY_CODE = {
@@ -160,19 +162,23 @@ def _create(request):
 
 
 def _bound(value: str, *, end: bool):
-    """A date (the whole day, Tokyo time) or an ISO date-time."""
+    """A date (the whole day, Tokyo time) or an ISO date-time, in the years searches allow."""
     if not value:
         return None
     try:
         day, moment = parse_date(value), parse_datetime(value)
     except ValueError:  # well-formed but impossible, e.g. 2026-02-30
         day = moment = None
+    if not (day or moment):
+        raise ApiValidationError(_("from and to must be dates (YYYY-MM-DD) or ISO date-times."))
+    try:
+        validate_date_in_range(day or moment)
+    except ValidationError as exc:
+        raise ApiValidationError(exc.messages[0]) from None
     if day:
         return timezone.make_aware(
             datetime.combine(day + timedelta(days=1) if end else day, time.min)
         )
-    if moment is None:
-        raise ApiValidationError(_("from and to must be dates (YYYY-MM-DD) or ISO date-times."))
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 

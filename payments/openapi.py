@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from payments.models import PAYMENT_NUMBER_PATTERN
+from payments.validators import EARLIEST_YEAR, LATEST_YEAR
 
 ERROR_CODES = [
     "validation_error",
@@ -116,7 +117,8 @@ def openapi_document() -> dict:
                             "in": "query",
                             "required": False,
                             "description": "A date (YYYY-MM-DD, whole day, inclusive) or an "
-                            "ISO date-time; default today. At most 93 days, 1,000 rows.",
+                            f"ISO date-time in the years {EARLIEST_YEAR}-{LATEST_YEAR}; "
+                            "default today. At most 93 days, 1,000 rows.",
                             "schema": {"type": "string"},
                         }
                         for name in ("from", "to")

@@ -272,6 +272,9 @@ def test_api_is_csrf_exempt_only_because_it_needs_a_key(api_key, wallet):
         ("post", "/payments/%00abc/cancel", None, 404, "not_found"),
         ("get", "/payments/AbCd", None, 404, "not_found"),
         ("post", "/nothing-here", None, 404, "not_found"),
+        ("get", "/payments?from=9999-12-30&to=9999-12-31", None, 400, "validation_error"),
+        ("get", "/payments?from=0001-01-01", None, 400, "validation_error"),
+        ("get", "/payments?to=9999-12-31T23:59:59-12:00", None, 400, "validation_error"),
         ("post", "/payments", "[" * 100_000 + "]" * 100_000, 400, "validation_error"),
         ("post", "/payments", '{"a": ' * 100_000, 400, "validation_error"),
     ],
@@ -289,3 +292,8 @@ def test_junk_input_is_a_json_error_not_a_500(client, api_key, method, path, bod
 def test_a_nul_in_the_idempotency_key_is_a_validation_error(api, wallet):
     response = api("post", "/payments", {"code": code_for(wallet), "amount": 100}, key="a\x00b")
     assert_error(response, 400, "validation_error")
+
+
+def test_out_of_range_dates_say_so_in_japanese(api):
+    response = api("get", "/payments?from=9999-12-30&to=9999-12-31")
+    assert response.json()["error"]["message"] == "2000年から2099年までの日付を入力してください。"
