@@ -6,11 +6,13 @@ admin. Token-authenticated, so these views alone are CSRF-exempt. Errors are
 """
 
 import json
+import re
 from datetime import datetime, time, timedelta
 from functools import wraps
 
+from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -42,7 +44,9 @@ STATUS_BY_CODE = {
 # One query for the value-type breakdown, not one plus one per value type.
 SPLITS = Prefetch("splits", queryset=PaymentSplit.objects.select_related("value_type"))
 MAX_LIST_DAYS = 93  # about three months, the merchant admin's longest range
+PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 MAX_KEY_LENGTH = 100
+CURSOR_SALT = "payments.api-list-cursor"
 
 
 class ApiValidationError(DomainError):
@@ -182,6 +186,35 @@ def _bound(value: str, *, end: bool):
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
+def _page_size(value: str) -> int:
+    if not value:
+        return PAGE_SIZE
+    if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        raise ApiValidationError(
+            _("limit must be a whole number from 1 to %(max)d.") % {"max": MAX_PAGE_SIZE}
+        )
+    return int(value)
+
+
+def _cursor(payment: Payment) -> str:
+    """Where the next page starts: after this payment in (created_at, id) order, signed so
+    that only a value this API gave out is accepted."""
+    return signing.Signer(salt=CURSOR_SALT).sign_object(
+        [payment.created_at.isoformat(), payment.pk]
+    )
+
+
+def _after_cursor(value: str) -> Q:
+    try:
+        created_at, pk = signing.Signer(salt=CURSOR_SALT).unsign_object(value)
+    except signing.BadSignature:
+        raise ApiValidationError(
+            _("cursor must be copied from the next link of a previous answer.")
+        ) from None
+    created_at = datetime.fromisoformat(created_at)
+    return Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
+
+
 def _list(request):
     today = timezone.localdate()
     since = _bound(request.GET.get("from", ""), end=False) or timezone.make_aware(
@@ -192,9 +225,21 @@ def _list(request):
     )
     if until <= since or until - since > timedelta(days=MAX_LIST_DAYS):
         raise ApiValidationError(_("The range must be positive and at most 93 days."))
+    size = _page_size(request.GET.get("limit", ""))
     rows = _payments(request.terminal).filter(created_at__gte=since, created_at__lt=until)
-    rows = rows.order_by("-created_at", "-pk")[:1000]
-    return JsonResponse({"payments": [payment_json(p) for p in rows]})
+    if cursor := request.GET.get("cursor"):
+        rows = rows.filter(_after_cursor(cursor))
+    rows = list(rows.order_by("-created_at", "-pk")[: size + 1])
+    next_url = None
+    if len(rows) > size:
+        rows = rows[:size]
+        query = request.GET.copy()
+        # Today written out, so that a walk across midnight stays on the day it began.
+        query.setdefault("from", today.isoformat())
+        query.setdefault("to", today.isoformat())
+        query["cursor"] = _cursor(rows[-1])
+        next_url = f"{reverse('payments:api_payments')}?{query.urlencode()}"
+    return JsonResponse({"payments": [payment_json(p) for p in rows], "next": next_url})
 
 
 def _get(request, number) -> Payment:

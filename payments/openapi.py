@@ -110,31 +110,63 @@ def openapi_document() -> dict:
                 },
                 "get": {
                     "operationId": "listPayments",
-                    "summary": "List this store's payments in a date range (newest first)",
+                    "summary": "List this store's payments in a date range, newest first, "
+                    "a page at a time",
                     "parameters": [
+                        *(
+                            {
+                                "name": name,
+                                "in": "query",
+                                "required": False,
+                                "description": "A date (YYYY-MM-DD, whole day, inclusive) or an "
+                                f"ISO date-time in the years {EARLIEST_YEAR}-{LATEST_YEAR}; "
+                                "default today. At most 93 days.",
+                                "schema": {"type": "string"},
+                            }
+                            for name in ("from", "to")
+                        ),
                         {
-                            "name": name,
+                            "name": "limit",
                             "in": "query",
                             "required": False,
-                            "description": "A date (YYYY-MM-DD, whole day, inclusive) or an "
-                            f"ISO date-time in the years {EARLIEST_YEAR}-{LATEST_YEAR}; "
-                            "default today. At most 93 days, 1,000 rows.",
+                            "description": "Payments per page.",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 1000,
+                                "default": 100,
+                            },
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "required": False,
+                            "description": "Opaque: where the page starts. Follow `next` "
+                            "rather than building it; a cursor that is not from `next` is "
+                            "validation_error.",
                             "schema": {"type": "string"},
-                        }
-                        for name in ("from", "to")
+                        },
                     ],
                     "responses": {
                         "200": {
-                            "description": "Payments",
+                            "description": "A page of payments",
                             "content": {
                                 "application/json": {
                                     "schema": {
                                         "type": "object",
+                                        "required": ["payments", "next"],
                                         "properties": {
                                             "payments": {
                                                 "type": "array",
                                                 "items": {"$ref": "#/components/schemas/Payment"},
-                                            }
+                                            },
+                                            "next": {
+                                                "type": "string",
+                                                "nullable": True,
+                                                "description": "Path of the next page (same "
+                                                "filters, with today written out when the "
+                                                "range was the default), or null on the last.",
+                                            },
                                         },
                                     }
                                 }
