@@ -111,7 +111,7 @@ def openapi_document() -> dict:
                 "get": {
                     "operationId": "listPayments",
                     "summary": "List this store's payments in a date range, newest first, "
-                    "a page at a time",
+                    "a page at a time; or find the payment made under an Idempotency-Key",
                     "parameters": [
                         *(
                             {
@@ -145,6 +145,16 @@ def openapi_document() -> dict:
                             "rather than building it; a cursor that is not from `next` is "
                             "validation_error.",
                             "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "idempotency_key",
+                            "in": "query",
+                            "required": False,
+                            "description": "For a POS that lost the answer to a POST (a timeout, "
+                            "a dropped connection): the Idempotency-Key it sent. The answer lists "
+                            "the payment this terminal made under that key, or none if the "
+                            "payment was not made; the other parameters are then ignored.",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
                         },
                     ],
                     "responses": {

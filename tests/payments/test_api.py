@@ -243,6 +243,7 @@ def test_openapi_document_is_served_and_every_path_exists(client):
         "to",
         "limit",
         "cursor",
+        "idempotency_key",
     ]
     page = listing["responses"]["200"]["content"]["application/json"]["schema"]
     assert page["properties"]["next"]["nullable"]
@@ -290,6 +291,8 @@ def test_api_is_csrf_exempt_only_because_it_needs_a_key(api_key, wallet):
         ("get", "/payments?limit=1001", None, 400, "validation_error"),
         ("get", "/payments?limit=%C2%B2", None, 400, "validation_error"),
         ("get", "/payments?cursor=junk", None, 400, "validation_error"),
+        ("get", "/payments?idempotency_key=%00", None, 400, "validation_error"),
+        ("get", "/payments?idempotency_key=", None, 400, "validation_error"),
         ("post", "/payments", "[" * 100_000 + "]" * 100_000, 400, "validation_error"),
         ("post", "/payments", '{"a": ' * 100_000, 400, "validation_error"),
     ],
@@ -380,3 +383,33 @@ def test_next_keeps_the_filters_and_a_tampered_cursor_is_refused(api, wallet, po
     assert len(last["payments"]) == 1 and last["next"] is None
     tampered = first["next"].replace("cursor=", "cursor=x").removeprefix("/api/v1")
     assert_error(api("get", tampered), 400, "validation_error")
+
+
+def test_a_pos_that_lost_the_answer_finds_its_payment_by_key(
+    api, wallet, pos_terminal, small_store
+):
+    # The payment committed, but the answer never reached the POS (no retry is sent).
+    payment = services.payment_create_cpm(
+        terminal=pos_terminal,
+        code=code_for(wallet),
+        amount=300,
+        idempotency_key="lost-1",
+        mode=Payment.Mode.POS,
+    )
+    # Found whatever day it is now: the key is enough.
+    Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(days=2))
+    expected = api("get", f"/payments/{payment.number}").json()
+    assert api("get", "/payments?idempotency_key=lost-1").json() == {
+        "payments": [expected],
+        "next": None,
+    }
+    assert api("get", "/payments?idempotency_key=never-sent").json() == {
+        "payments": [],
+        "next": None,
+    }
+    # The same key from the store's other POS terminal is another payment (not made).
+    _key, other_raw = services.api_key_create(terminal=factories.terminal(small_store, kind="pos"))
+    assert api("get", "/payments?idempotency_key=lost-1", auth=other_raw).json() == {
+        "payments": [],
+        "next": None,
+    }
