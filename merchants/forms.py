@@ -13,6 +13,8 @@ from merchants.access import scope_stores, scope_terminals
 from merchants.models import Company, ExportFile, User
 from merchants.selectors import HistoryFilters, add_months, value_types_for
 from merchants.validators import password_validators_for
+from payments.models import PAYMENT_NUMBER_LENGTH
+from payments.validators import validate_date_in_range, validate_payment_number
 
 HISTORY_MAX_MONTHS = 3
 MONTHLY_MAX_MONTHS = 3
@@ -86,15 +88,25 @@ class HistoryForm(forms.Form):
         required=False,
         widget=LocalDateTimeInput(),
         input_formats=["%Y-%m-%dT%H:%M"],
+        validators=[validate_date_in_range],
     )
     end = forms.DateTimeField(
-        label=_("To"), required=False, widget=LocalDateTimeInput(), input_formats=["%Y-%m-%dT%H:%M"]
+        label=_("To"),
+        required=False,
+        widget=LocalDateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M"],
+        validators=[validate_date_in_range],
     )
     store_code = forms.CharField(label=_("Store code"), max_length=30, required=False)
     store_name = forms.CharField(label=_("Store name"), max_length=100, required=False)
     terminal = forms.ChoiceField(label=_("Terminal"), required=False)
     value_type = forms.ChoiceField(label=_("Product"), required=False)
-    number = forms.CharField(label=_("Payment number"), max_length=16, required=False)
+    number = forms.CharField(
+        label=_("Payment number"),
+        max_length=PAYMENT_NUMBER_LENGTH,
+        required=False,
+        validators=[validate_payment_number],
+    )
     exclude_cancelled = forms.BooleanField(label=_("Exclude cancelled"), required=False)
     per_page = forms.TypedChoiceField(
         label=_("Rows per page"),
@@ -163,8 +175,18 @@ class MonthInput(forms.DateInput):
 class MonthlyForm(forms.Form):
     """月別利用実績: up to 3 months."""
 
-    first = forms.DateField(label=_("From month"), widget=MonthInput(), input_formats=["%Y-%m"])
-    last = forms.DateField(label=_("To month"), widget=MonthInput(), input_formats=["%Y-%m"])
+    first = forms.DateField(
+        label=_("From month"),
+        widget=MonthInput(),
+        input_formats=["%Y-%m"],
+        validators=[validate_date_in_range],
+    )
+    last = forms.DateField(
+        label=_("To month"),
+        widget=MonthInput(),
+        input_formats=["%Y-%m"],
+        validators=[validate_date_in_range],
+    )
     store_code = forms.CharField(label=_("Store code"), max_length=30, required=False)
 
     def clean(self):
@@ -184,8 +206,16 @@ class MonthlyForm(forms.Form):
 class DailyForm(forms.Form):
     """日別利用実績: up to 31 days."""
 
-    first = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    last = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    first = forms.DateField(
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_date_in_range],
+    )
+    last = forms.DateField(
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_date_in_range],
+    )
     store_code = forms.CharField(label=_("Store code"), max_length=30, required=False)
 
     def clean(self):

@@ -6,10 +6,13 @@ admin. Token-authenticated, so these views alone are CSRF-exempt. Errors are
 """
 
 import json
+import re
 from datetime import datetime, time, timedelta
 from functools import wraps
 
-from django.db.models import Prefetch
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +24,7 @@ from core.exceptions import DomainError
 from payments import selectors, services
 from payments.models import Payment, PaymentSplit
 from payments.openapi import openapi_document
+from payments.validators import validate_date_in_range
 
 STATUS_BY_CODE = {
     "validation_error": 400,
@@ -40,6 +44,9 @@ STATUS_BY_CODE = {
 # One query for the value-type breakdown, not one plus one per value type.
 SPLITS = Prefetch("splits", queryset=PaymentSplit.objects.select_related("value_type"))
 MAX_LIST_DAYS = 93  # about three months, the merchant admin's longest range
+PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
+MAX_KEY_LENGTH = 100
+CURSOR_SALT = "payments.api-list-cursor"
 
 
 class ApiValidationError(DomainError):
@@ -78,12 +85,13 @@ def payment_json(payment: Payment, splits: list[tuple[str, int]] | None = None) 
     }
 
 
+def _detailed(payments):
+    """What payment_json reads, in two queries whatever the number of rows."""
+    return payments.select_related("store", "terminal", "programme").prefetch_related(SPLITS)
+
+
 def _payments(terminal):
-    return (
-        Payment.objects.filter(store_id=terminal.store_id)
-        .select_related("store", "terminal", "programme")
-        .prefetch_related(SPLITS)
-    )
+    return _detailed(Payment.objects.filter(store_id=terminal.store_id))
 
 
 def api_view(*methods):
@@ -117,7 +125,7 @@ def api_view(*methods):
 def _json_body(request) -> dict:
     try:
         body = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
         body = None
     if not isinstance(body, dict):
         raise ApiValidationError(_("The request body must be a JSON object."))
@@ -131,9 +139,14 @@ def payments(request):
     return _list(request)
 
 
+def _is_key(key: str) -> bool:
+    """1-100 characters and no NUL, which PostgreSQL text cannot hold."""
+    return 0 < len(key) <= MAX_KEY_LENGTH and "\x00" not in key
+
+
 def _create(request):
     key = request.headers.get("Idempotency-Key", "").strip()
-    if not key or len(key) > 100:
+    if not _is_key(key):
         raise ApiValidationError(_("An Idempotency-Key header (1-100 characters) is required."))
     body = _json_body(request)
     code, amount = body.get("code"), body.get("amount")
@@ -154,23 +167,58 @@ def _create(request):
 
 
 def _bound(value: str, *, end: bool):
-    """A date (the whole day, Tokyo time) or an ISO date-time."""
+    """A date (the whole day, Tokyo time) or an ISO date-time, in the years searches allow."""
     if not value:
         return None
     try:
         day, moment = parse_date(value), parse_datetime(value)
     except ValueError:  # well-formed but impossible, e.g. 2026-02-30
         day = moment = None
+    if not (day or moment):
+        raise ApiValidationError(_("from and to must be dates (YYYY-MM-DD) or ISO date-times."))
+    try:
+        validate_date_in_range(day or moment)
+    except ValidationError as exc:
+        raise ApiValidationError(exc.messages[0]) from None
     if day:
         return timezone.make_aware(
             datetime.combine(day + timedelta(days=1) if end else day, time.min)
         )
-    if moment is None:
-        raise ApiValidationError(_("from and to must be dates (YYYY-MM-DD) or ISO date-times."))
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
+def _page_size(value: str) -> int:
+    if not value:
+        return PAGE_SIZE
+    if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        raise ApiValidationError(
+            _("limit must be a whole number from 1 to %(max)d.") % {"max": MAX_PAGE_SIZE}
+        )
+    return int(value)
+
+
+def _cursor(payment: Payment) -> str:
+    """Where the next page starts: after this payment in (created_at, id) order, signed so
+    that only a value this API gave out is accepted."""
+    return signing.Signer(salt=CURSOR_SALT).sign_object(
+        [payment.created_at.isoformat(), payment.pk]
+    )
+
+
+def _after_cursor(value: str) -> Q:
+    try:
+        created_at, pk = signing.Signer(salt=CURSOR_SALT).unsign_object(value)
+    except signing.BadSignature:
+        raise ApiValidationError(
+            _("cursor must be copied from the next link of a previous answer.")
+        ) from None
+    created_at = datetime.fromisoformat(created_at)
+    return Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
+
+
 def _list(request):
+    if "idempotency_key" in request.GET:
+        return _recover(request, request.GET["idempotency_key"].strip())
     today = timezone.localdate()
     since = _bound(request.GET.get("from", ""), end=False) or timezone.make_aware(
         datetime.combine(today, time.min)
@@ -180,9 +228,29 @@ def _list(request):
     )
     if until <= since or until - since > timedelta(days=MAX_LIST_DAYS):
         raise ApiValidationError(_("The range must be positive and at most 93 days."))
+    size = _page_size(request.GET.get("limit", ""))
     rows = _payments(request.terminal).filter(created_at__gte=since, created_at__lt=until)
-    rows = rows.order_by("-created_at", "-pk")[:1000]
-    return JsonResponse({"payments": [payment_json(p) for p in rows]})
+    if cursor := request.GET.get("cursor"):
+        rows = rows.filter(_after_cursor(cursor))
+    rows = list(rows.order_by("-created_at", "-pk")[: size + 1])
+    next_url = None
+    if len(rows) > size:
+        rows = rows[:size]
+        query = request.GET.copy()
+        # Today written out, so that a walk across midnight stays on the day it began.
+        query.setdefault("from", today.isoformat())
+        query.setdefault("to", today.isoformat())
+        query["cursor"] = _cursor(rows[-1])
+        next_url = f"{reverse('payments:api_payments')}?{query.urlencode()}"
+    return JsonResponse({"payments": [payment_json(p) for p in rows], "next": next_url})
+
+
+def _recover(request, key: str):
+    """For a POS that lost the answer to a POST: the payment made under its key, if any."""
+    if not _is_key(key):
+        raise ApiValidationError(_("idempotency_key must be 1-100 characters."))
+    rows = _detailed(selectors.terminal_payments_for_key(terminal=request.terminal, key=key))
+    return JsonResponse({"payments": [payment_json(p) for p in rows], "next": None})
 
 
 def _get(request, number) -> Payment:
@@ -205,6 +273,11 @@ def payment_cancel(request, number):
         memo=_("Cancelled by POS terminal %(id)s") % {"id": request.terminal.terminal_id},
     )
     return JsonResponse(payment_json(_get(request, number)))
+
+
+@csrf_exempt
+def not_found(request):
+    return error("not_found", _("There is nothing at this address of the API."))
 
 
 def openapi(request):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from merchants.validators import STORE_STAFF_MIN_LENGTH
 from payments.models import Payment
+from payments.validators import validate_date_in_range
 from wallets.exceptions import InsufficientBalance
 
 six_digits = RegexValidator(r"^\d{6}$", _("Enter the 6-digit passcode."))
@@ -91,6 +92,14 @@ class ScanForm(forms.Form):
     amount = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     key = forms.UUIDField(widget=forms.HiddenInput)
     code = forms.CharField(label=_("Code"), max_length=200)
+
+
+class HistoryDayForm(forms.Form):
+    """取引履歴's day (?date=, from the page's own links); none means today."""
+
+    date = forms.DateField(
+        required=False, input_formats=["%Y-%m-%d"], validators=[validate_date_in_range]
+    )
 
 
 class TerminalSetupForm(forms.Form):

@@ -6,11 +6,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 PAYMENT_NUMBER_ALPHABET = string.ascii_letters + string.digits
+PAYMENT_NUMBER_LENGTH = 16
+# What a payment number looks like: URLs, forms and the API refuse anything else unread.
+PAYMENT_NUMBER_PATTERN = f"[A-Za-z0-9]{{{PAYMENT_NUMBER_LENGTH}}}"
 
 
 def new_payment_number() -> str:
     """16 random letters and digits, as in the manuals (e.g. sVCsZr5zWJFV8H5I)."""
-    return "".join(secrets.choice(PAYMENT_NUMBER_ALPHABET) for _ in range(16))
+    return "".join(secrets.choice(PAYMENT_NUMBER_ALPHABET) for _ in range(PAYMENT_NUMBER_LENGTH))
 
 
 class Payment(models.Model):
@@ -28,7 +31,10 @@ class Payment(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     number = models.CharField(
-        _("payment number"), max_length=16, unique=True, default=new_payment_number
+        _("payment number"),
+        max_length=PAYMENT_NUMBER_LENGTH,
+        unique=True,
+        default=new_payment_number,
     )
     programme = models.ForeignKey(
         "wallets.Programme", models.PROTECT, related_name="payments", verbose_name=_("programme")

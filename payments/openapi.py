@@ -2,6 +2,9 @@
 
 from django.conf import settings
 
+from payments.models import PAYMENT_NUMBER_PATTERN
+from payments.validators import EARLIEST_YEAR, LATEST_YEAR
+
 ERROR_CODES = [
     "validation_error",
     "unauthorized",
@@ -37,8 +40,8 @@ NUMBER = {
     "name": "number",
     "in": "path",
     "required": True,
-    "description": "決済番号 (16 letters and digits)",
-    "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{16}$"},
+    "description": "決済番号 (16 letters and digits); any other text is not_found",
+    "schema": {"type": "string", "pattern": f"^{PAYMENT_NUMBER_PATTERN}$"},
 }
 
 
@@ -107,30 +110,73 @@ def openapi_document() -> dict:
                 },
                 "get": {
                     "operationId": "listPayments",
-                    "summary": "List this store's payments in a date range (newest first)",
+                    "summary": "List this store's payments in a date range, newest first, "
+                    "a page at a time; or find the payment made under an Idempotency-Key",
                     "parameters": [
+                        *(
+                            {
+                                "name": name,
+                                "in": "query",
+                                "required": False,
+                                "description": "A date (YYYY-MM-DD, whole day, inclusive) or an "
+                                f"ISO date-time in the years {EARLIEST_YEAR}-{LATEST_YEAR}; "
+                                "default today. At most 93 days.",
+                                "schema": {"type": "string"},
+                            }
+                            for name in ("from", "to")
+                        ),
                         {
-                            "name": name,
+                            "name": "limit",
                             "in": "query",
                             "required": False,
-                            "description": "A date (YYYY-MM-DD, whole day, inclusive) or an "
-                            "ISO date-time; default today. At most 93 days, 1,000 rows.",
+                            "description": "Payments per page.",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 1000,
+                                "default": 100,
+                            },
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "required": False,
+                            "description": "Opaque: where the page starts. Follow `next` "
+                            "rather than building it; a cursor that is not from `next` is "
+                            "validation_error.",
                             "schema": {"type": "string"},
-                        }
-                        for name in ("from", "to")
+                        },
+                        {
+                            "name": "idempotency_key",
+                            "in": "query",
+                            "required": False,
+                            "description": "For a POS that lost the answer to a POST (a timeout, "
+                            "a dropped connection): the Idempotency-Key it sent. The answer lists "
+                            "the payment this terminal made under that key, or none if the "
+                            "payment was not made; the other parameters are then ignored.",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                        },
                     ],
                     "responses": {
                         "200": {
-                            "description": "Payments",
+                            "description": "A page of payments",
                             "content": {
                                 "application/json": {
                                     "schema": {
                                         "type": "object",
+                                        "required": ["payments", "next"],
                                         "properties": {
                                             "payments": {
                                                 "type": "array",
                                                 "items": {"$ref": "#/components/schemas/Payment"},
-                                            }
+                                            },
+                                            "next": {
+                                                "type": "string",
+                                                "nullable": True,
+                                                "description": "Path of the next page (same "
+                                                "filters, with today written out when the "
+                                                "range was the default), or null on the last.",
+                                            },
                                         },
                                     }
                                 }

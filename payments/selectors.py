@@ -147,3 +147,13 @@ def payment_splits(*, payment: Payment) -> list[tuple[str, int]]:
             [payment.pk],
         )
         return cursor.fetchall()
+
+
+def terminal_payments_for_key(*, terminal: Terminal, key: str):
+    """The POS payment (none or one) this terminal made under its Idempotency-Key, stored as
+    payment_create_cpm prefixes it: `{mode}:{terminal pk}:{key}`."""
+    return Payment.objects.filter(
+        store_id=terminal.store_id,
+        terminal=terminal,
+        idempotency_key=f"{Payment.Mode.POS.value}:{terminal.pk}:{key}",
+    )

@@ -11,7 +11,6 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -31,6 +30,7 @@ from payments.access import (
 from payments.forms import (
     AmountForm,
     CancelForm,
+    HistoryDayForm,
     ScanForm,
     StaffSignInForm,
     StorePasswordForm,
@@ -233,10 +233,10 @@ def done(request, number):
 
 @store_staff_required
 def history(request):
-    try:
-        day = parse_date(request.GET.get("date") or "") or timezone.localdate()
-    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
-        day = timezone.localdate()
+    """One day's payments; a date that is no date shows today with the error."""
+    form = HistoryDayForm(request.GET)
+    valid = form.is_valid()
+    day = (valid and form.cleaned_data["date"]) or timezone.localdate()
     start = timezone.make_aware(datetime.combine(day, time.min))
     payments = selectors.store_payments(
         store=request.store, since=start, until=start + timedelta(days=1)
@@ -250,7 +250,9 @@ def history(request):
             "day": day,
             "previous_day": day - timedelta(days=1),
             "next_day": day + timedelta(days=1) if day < timezone.localdate() else None,
+            "form": form,
         },
+        status=200 if valid else 400,
     )
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from payments import api, store_views, views
 
@@ -13,7 +13,7 @@ urlpatterns = [
     path("pay/passcode/", views.pay_passcode, name="pay_passcode"),
     path("pay/s/<str:token>/", views.store_pay, name="store_pay"),
     path("pay/s/<str:token>/confirm/", views.store_pay_confirm, name="store_pay_confirm"),
-    path("pay/done/<str:number>/", views.done, name="done"),
+    path("pay/done/<payment_number:number>/", views.done, name="done"),
     path("code/", views.code, name="code"),
     path("code/new.json", views.code_new, name="code_new"),
     path("code/status.json", views.code_status, name="code_status"),
@@ -27,10 +27,12 @@ urlpatterns = [
     path("store/pay/", store_views.pay, name="store_pay_amount"),
     path("store/pay/scan/", store_views.pay_scan, name="store_pay_scan"),
     path("store/payments/", store_views.history, name="store_history"),
-    path("store/payments/<str:number>/", store_views.payment_detail, name="store_payment"),
-    path("store/payments/<str:number>/done/", store_views.done, name="store_done"),
     path(
-        "store/payments/<str:number>/cancel/",
+        "store/payments/<payment_number:number>/", store_views.payment_detail, name="store_payment"
+    ),
+    path("store/payments/<payment_number:number>/done/", store_views.done, name="store_done"),
+    path(
+        "store/payments/<payment_number:number>/cancel/",
         store_views.payment_cancel,
         name="store_payment_cancel",
     ),
@@ -39,8 +41,14 @@ urlpatterns = [
     # POS integration API
     path("api/v1/openapi.json", api.openapi, name="api_openapi"),
     path("api/v1/payments", api.payments, name="api_payments"),
-    path("api/v1/payments/<str:number>", api.payment, name="api_payment"),
-    path("api/v1/payments/<str:number>/cancel", api.payment_cancel, name="api_payment_cancel"),
+    path("api/v1/payments/<payment_number:number>", api.payment, name="api_payment"),
+    path(
+        "api/v1/payments/<payment_number:number>/cancel",
+        api.payment_cancel,
+        name="api_payment_cancel",
+    ),
+    # Anything else under the API (a malformed payment number too) is a JSON not_found.
+    re_path(r"^api/v1/", api.not_found, name="api_not_found"),
     # Merchant side: the printable QR sheet (linked from the merchant admin's store list)
     path(
         "merchant/stores/<int:pk>/qr-sheet.pdf",

@@ -19,6 +19,7 @@ from payments.access import resident_login, resident_logout, resident_required
 from payments.forms import AmountForm, ConfirmForm, PasscodeForm, SignInForm
 from payments.models import CpmCode
 from payments.qr_sheet import render_pdf, render_png
+from payments.validators import is_cpm_nonce
 
 # --- Sign-in -------------------------------------------------------------------------------
 
@@ -207,10 +208,11 @@ def code_new(request):
 @require_GET
 def code_status(request):
     """Polled by the code page: has one of the codes it showed been used?"""
+    nonces = request.GET.getlist("n")[:5]
+    if not all(is_cpm_nonce(n) for n in nonces):
+        return JsonResponse({"paid_url": None}, status=400)
     used = (
-        CpmCode.objects.filter(
-            wallet=request.wallet, nonce__in=request.GET.getlist("n")[:5], payment__isnull=False
-        )
+        CpmCode.objects.filter(wallet=request.wallet, nonce__in=nonces, payment__isnull=False)
         .select_related("payment")
         .first()
     )

@@ -11,9 +11,10 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.exceptions import DomainError
 from core.formatting import yen
 from wallets import ledger, services
-from wallets.exceptions import DomainError, IdempotencyConflict
+from wallets.exceptions import IdempotencyConflict
 from wallets.models import Account, JournalEntry, Posting, Programme, Resident, ValueType, Wallet
 
 

@@ -78,6 +78,7 @@ def history(request):
             "now": timezone.now(),
             "export_form": export_form,
         },
+        status=400 if filters is None else 200,
     )
 
 
@@ -125,7 +126,9 @@ def _aggregate_page(request, form_class, template, initial, compute):
         result = compute(
             user=request.user, first=data["first"], last=data["last"], store_code=data["store_code"]
         )
-    return render(request, template, {"form": form, "result": result})
+    return render(
+        request, template, {"form": form, "result": result}, status=400 if data is None else 200
+    )
 
 
 @merchant_required

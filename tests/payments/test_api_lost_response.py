@@ -1,0 +1,136 @@
+"""A POS whose POST committed but never got its answer (the worker killed with SIGKILL between
+commit and response) finds the payment by its Idempotency-Key, under a real gunicorn."""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from payments import services
+from payments.models import Payment
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    """The test database this test writes to, for the server to read."""
+    db = connection.settings_dict
+    credentials = f"{quote(db['USER'])}:{quote(db['PASSWORD'])}"
+    return f"postgres://{credentials}@{db['HOST'] or HOST}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _request(port, method, path, body=None, headers=None, timeout=10):
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    port, marker = _free_port(), tmp_path / "worker.pid"
+    env = dict(
+        os.environ,
+        DATABASE_URL=_database_url(),
+        SECRET_KEY=settings.SECRET_KEY,  # the codes the test issues are signed with it
+        ALLOWED_HOSTS=HOST,
+        DB_CONN_MAX_AGE="0",
+        KILL_ME_MARKER=str(marker),
+    )
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "tests.payments.wsgi_killed_after_commit:application",
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "gunicorn.log").open("w"),
+    )
+    try:
+        _wait_until(lambda: socket.create_connection((HOST, port), timeout=1).close() or True)
+        yield port, marker
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def _wait_until(probe, seconds=30):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if result := probe():
+                return result
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail("the server did not get there in time")
+        time.sleep(0.1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_whose_answer_was_lost_is_found_by_its_key(server, wallet, pos_terminal):
+    port, marker = server
+    _key, raw = services.api_key_create(terminal=pos_terminal)
+    earlier = services.cpm_code_issue(wallet=wallet)[1]
+    services.payment_create_cpm(
+        terminal=pos_terminal, code=earlier, amount=500, idempotency_key="till-6", mode="pos"
+    )
+    auth = {"Authorization": f"Bearer {raw}"}
+    body = json.dumps({"code": services.cpm_code_issue(wallet=wallet)[1], "amount": 1_200})
+    outcome = {}
+
+    def post():
+        try:
+            outcome["answer"] = _request(
+                port,
+                "POST",
+                "/api/v1/payments",
+                body,
+                {**auth, "Idempotency-Key": "till-7", "Content-Type": "application/json"},
+                timeout=60,
+            )
+        except (http.client.HTTPException, OSError) as exc:
+            outcome["lost"] = exc
+
+    pos = threading.Thread(target=post)
+    pos.start()
+    worker = int(_wait_until(lambda: marker.exists() and marker.read_text()))
+    os.kill(worker, signal.SIGKILL)
+    pos.join(timeout=30)
+    assert "answer" not in outcome and isinstance(outcome["lost"], Exception)
+
+    payment = Payment.objects.get(amount=1_200)  # committed before the worker died
+    assert payment.amount == 1_200
+    # The master starts a new worker; the POS asks instead of paying again.
+    status, found = _wait_until(
+        lambda: _request(port, "GET", "/api/v1/payments?idempotency_key=till-7", headers=auth)
+    )
+    assert status == 200 and found["next"] is None
+    assert [(p["number"], p["amount"]) for p in found["payments"]] == [(payment.number, 1_200)]
