@@ -9,7 +9,7 @@ BIND ?= 127.0.0.1:8000
 help:
 	@echo "make demo   set everything up, load the demo data and serve http://$(BIND)"
 	@echo "make test   set everything up and run the whole suite"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check, format check and the import-linter layer contracts"
 	@echo "make bench  ledger micro-benchmark"
 
 setup:
@@ -24,11 +24,13 @@ test:
 	@WITH_BROWSER=1 bash scripts/setup.sh
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
+	$(VENV)/lint-imports
 	$(VENV)/pytest
 
 lint:
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
+	$(VENV)/lint-imports
 
 format:
 	$(VENV)/ruff check --fix .

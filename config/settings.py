@@ -197,8 +197,8 @@ AXES_VERBOSE = False
 # Axes above locks an account after 5 failures (the "username" group; the combined group can never
 # count more, it only keeps axes' W006 check satisfied). No "ip_address" lock: it would shut out
 # every account behind a shop's shared address. The per-address limit is
-# merchants.security.address_throttled: it refuses more tries from that address and locks nobody.
-AXES_LOCKOUT_CALLABLE = "merchants.views.auth.locked_out"
+# merchants.portal.security.address_throttled: it refuses more tries from that address and locks nobody.
+AXES_LOCKOUT_CALLABLE = "merchants.portal.views.auth.locked_out"
 # Failed sign-ins (password or e-mailed code) from one address, any account, within the cool-off.
 MERCHANT_ADDRESS_FAILURE_LIMIT = env_int("MERCHANT_ADDRESS_FAILURE_LIMIT", 20)
 MERCHANT_IDLE_SECONDS = env_int("MERCHANT_IDLE_MINUTES", 30) * 60

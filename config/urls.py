@@ -17,7 +17,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("merchant/settlement/", include("settlement.urls")),
-    path("merchant/", include("merchants.urls")),
+    path("merchant/settlement/", include("merchants.portal.settlement_urls")),
+    path("merchant/", include("merchants.portal.urls")),
     path("", include("payments.urls")),
 ]

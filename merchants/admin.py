@@ -3,9 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from merchants.models import Company, ExportFile, Store, Terminal, User
-from merchants.selectors import locked_usernames
-from merchants.services import merchant_user_unlock
-from payments.admin import download_qr_sheets
+from merchants.services import locked_usernames, merchant_user_unlock
 
 
 class StoreInline(admin.TabularInline):
@@ -40,31 +38,6 @@ class CompanyAdmin(admin.ModelAdmin):
             },
         ),
     ]
-
-
-class TerminalInline(admin.TabularInline):
-    model = Terminal
-    fields = ["terminal_id", "name", "kind", "setup_password", "external_id", "is_active"]
-    extra = 0
-
-
-@admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
-    list_display = [
-        "code",
-        "name",
-        "company",
-        "programme",
-        "passcode",
-        "is_small_local",
-        "is_active",
-    ]
-    list_filter = ["programme", "is_small_local", "is_active"]
-    search_fields = ["code", "name", "company__name"]
-    list_select_related = ["company", "programme"]
-    autocomplete_fields = ["company"]
-    inlines = [TerminalInline]
-    actions = [download_qr_sheets]
 
 
 @admin.register(Terminal)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyInline
 from core.exceptions import DomainError
+from merchants.models import Store, Terminal
 from payments import services
 from payments.models import ApiKey, CpmCode, Payment, PaymentSplit
 from payments.qr_sheet import render_pdf
@@ -85,6 +86,33 @@ def download_qr_sheets(modeladmin, request, queryset):
         filename="qr-sheets.pdf" if len(stores) > 1 else f"qr-sheet-{stores[0].code}.pdf",
         content_type="application/pdf",
     )
+
+
+class TerminalInline(admin.TabularInline):
+    model = Terminal
+    fields = ["terminal_id", "name", "kind", "setup_password", "external_id", "is_active"]
+    extra = 0
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    """Stores are registered here, beside their QR sheets (the pay URL is a payments route)."""
+
+    list_display = [
+        "code",
+        "name",
+        "company",
+        "programme",
+        "passcode",
+        "is_small_local",
+        "is_active",
+    ]
+    list_filter = ["programme", "is_small_local", "is_active"]
+    search_fields = ["code", "name", "company__name"]
+    list_select_related = ["company", "programme"]
+    autocomplete_fields = ["company"]
+    inlines = [TerminalInline]
+    actions = [download_qr_sheets]
 
 
 class ApiKeyForm(forms.ModelForm):

@@ -49,17 +49,4 @@ urlpatterns = [
     ),
     # Anything else under the API (a malformed payment number too) is a JSON not_found.
     re_path(r"^api/v1/", api.not_found, name="api_not_found"),
-    # Merchant side: the printable QR sheet (linked from the merchant admin's store list)
-    path(
-        "merchant/stores/<int:pk>/qr-sheet.pdf",
-        views.store_qr_sheet,
-        {"fmt": "pdf"},
-        name="store_qr_sheet",
-    ),
-    path(
-        "merchant/stores/<int:pk>/qr-sheet.png",
-        views.store_qr_sheet,
-        {"fmt": "png"},
-        name="store_qr_sheet_png",
-    ),
 ]

@@ -3,8 +3,8 @@
 import base64
 
 import qrcode
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -13,12 +13,10 @@ from qrcode.image.svg import SvgPathImage
 
 from core.exceptions import DomainError
 from core.http import client_address
-from merchants.access import merchant_required, scope_stores
 from payments import selectors, services
 from payments.access import resident_login, resident_logout, resident_required
 from payments.forms import AmountForm, ConfirmForm, PasscodeForm, SignInForm
 from payments.models import CpmCode
-from payments.qr_sheet import render_pdf, render_png
 from payments.validators import is_cpm_nonce
 
 # --- Sign-in -------------------------------------------------------------------------------
@@ -221,17 +219,3 @@ def code_status(request):
 
 
 # --- QR sheet for the merchant side --------------------------------------------------------
-
-
-@merchant_required
-def store_qr_sheet(request, pk, fmt):
-    store = get_object_or_404(scope_stores(request.user).select_related("programme"), pk=pk)
-    render_sheet, content_type = (
-        (render_pdf, "application/pdf") if fmt == "pdf" else (render_png, "image/png")
-    )
-    return FileResponse(
-        render_sheet([store]),
-        as_attachment=True,
-        filename=f"qr-sheet-{store.code}.{fmt}",
-        content_type=content_type,
-    )

@@ -272,8 +272,9 @@ def measure(args):
     from django.db import connection
     from django.utils import timezone
 
-    from merchants import selectors
     from merchants.models import User
+    from merchants.portal import selectors
+    from merchants.scope import Scope
     from wallets.models import ValueType
 
     admin = User.objects.get(username="bench-admin")
@@ -302,7 +303,7 @@ def measure(args):
 
     def history_page(user, filters, page=1):
         def run():
-            payments = selectors.payment_history_page(user=user, filters=filters)
+            payments = selectors.payment_history_page(scope=Scope.of(user), filters=filters)
             current = Paginator(payments, 25).get_page(page)
             return current.paginator.count, list(current.object_list)
 
@@ -329,13 +330,15 @@ def measure(args):
     results["monthly"] = timed(
         "monthly, 3 months (large company)",
         lambda: selectors.monthly_totals(
-            user=admin, first=selectors.add_months(day.replace(day=1), -2), last=day
+            scope=Scope.of(admin), first=selectors.add_months(day.replace(day=1), -2), last=day
         ),
         args.runs,
     )
     results["daily"] = timed(
         "daily, 31 days (large company)",
-        lambda: selectors.daily_totals(user=admin, first=day - timedelta(days=30), last=day),
+        lambda: selectors.daily_totals(
+            scope=Scope.of(admin), first=day - timedelta(days=30), last=day
+        ),
         args.runs,
     )
     explain(admin, three_months)
@@ -344,16 +347,19 @@ def measure(args):
 
 
 def explain(user, filters):
-    from merchants import selectors
+    from merchants.portal import selectors
+    from merchants.scope import Scope
 
-    qs = selectors.payment_history(user=user, filters=filters)[:25]
+    qs = selectors.payment_history(scope=Scope.of(user), filters=filters)[:25]
     print("EXPLAIN ANALYZE, history first page:")
     print(qs.explain(analyze=True, buffers=True))
     # Paginator.count() runs SELECT COUNT(*) over the same filters, without the ordering.
     from django.db import connection
 
     count_sql, params = (
-        selectors.payment_history(user=user, filters=filters).order_by().query.sql_with_params()
+        selectors.payment_history(scope=Scope.of(user), filters=filters)
+        .order_by()
+        .query.sql_with_params()
     )
     count_sql = "SELECT count(*) FROM (" + count_sql + ") AS page"
     print("EXPLAIN ANALYZE, history count (what Paginator counts):")
@@ -369,8 +375,8 @@ def export(user):
     from django.utils import timezone
 
     from merchants.models import ExportFile
-    from merchants.selectors import HistoryFilters
-    from merchants.tasks import write_export
+    from merchants.portal.selectors import HistoryFilters
+    from merchants.portal.tasks import write_export
 
     now = timezone.now()
     # A year of the large company (about 1M rows at full scale); the worker has no 3-month cap.

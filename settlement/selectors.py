@@ -7,8 +7,8 @@ from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
-from merchants.access import scope_payments
 from merchants.models import User
+from merchants.scope import Scope
 from payments.models import Payment
 from settlement import periods
 from settlement.models import Payout, SettlementRun
@@ -68,7 +68,7 @@ def company_receivables(user: User) -> list[dict]:
     receivables = []
     for programme in Programme.objects.filter(stores__company_id=user.company_id).distinct():
         totals = pending_late_cancellations(
-            programme=programme, payments=scope_payments(user)
+            programme=programme, payments=Scope.of(user).filter(Payment.objects.all())
         ).aggregate(count=Count("pk"), total=Sum("amount"))
         if totals["count"]:
             receivables.append({"programme": programme, **totals})

@@ -10,8 +10,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from merchants import selectors
 from merchants.models import DailySummary
+from merchants.portal import selectors
+from merchants.scope import Scope
 from payments import services as payment_services
 from payments.models import Payment
 from tests import factories
@@ -26,7 +27,7 @@ def expected_from_history(user, first, last, *, by_month):
     filters = selectors.HistoryFilters(start=start, end=end, exclude_cancelled=True)
     totals = Counter()
     per_type = defaultdict(Counter)
-    for payment in selectors.payment_history_page(user=user, filters=filters):
+    for payment in selectors.payment_history_page(scope=Scope.of(user), filters=filters):
         day = timezone.localtime(payment.created_at).date()
         key = day.replace(day=1) if by_month else day
         totals[(key, "count")] += 1
@@ -79,9 +80,9 @@ def test_aggregates_match_the_history_for_random_data(
     today = timezone.localdate()
     first = today - timedelta(days=30)
     for user in (company_admin, store_manager):
-        daily = selectors.daily_totals(user=user, first=first, last=today)
+        daily = selectors.daily_totals(scope=Scope.of(user), first=first, last=today)
         assert as_counters(daily) == expected_from_history(user, first, today, by_month=False)
-        monthly = selectors.monthly_totals(user=user, first=first, last=today)
+        monthly = selectors.monthly_totals(scope=Scope.of(user), first=first, last=today)
         month_end = selectors.add_months(today.replace(day=1), 1) - timedelta(days=1)
         assert as_counters(monthly) == expected_from_history(
             user, first.replace(day=1), month_end, by_month=True
@@ -203,5 +204,5 @@ def test_paying_and_cancelling_at_one_store_at_once_neither_deadlocks_nor_drifts
         thread.join()
     assert errors == []
     today = timezone.localdate()
-    result = selectors.daily_totals(user=company_admin, first=today, last=today)
+    result = selectors.daily_totals(scope=Scope.of(company_admin), first=today, last=today)
     assert (result["count"], result["amount"]) == (15, 150)

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from merchants.models import ExportFile
-from merchants.selectors import HistoryFilters
-from merchants.services import export_request
+from merchants.portal.exports import export_request
+from merchants.portal.selectors import HistoryFilters
 from tests import factories
 
 

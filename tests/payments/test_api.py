@@ -8,7 +8,8 @@ from django.http import QueryDict
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from merchants import selectors as merchant_selectors
+from merchants.portal import selectors as merchant_selectors
+from merchants.scope import Scope
 from payments import services
 from payments.models import ApiKey, Payment
 from payments.openapi import ERROR_CODES, openapi_document
@@ -361,7 +362,7 @@ def test_pages_list_every_payment_once_and_add_up_to_the_daily_figure(
     assert [stored[n] for n in numbers] == sorted((stored[n] for n in numbers), reverse=True)
     # 日別 counts completed payments only: a cancellation takes the payment out again.
     daily = merchant_selectors.daily_totals(
-        user=company_admin, first=day, last=day, store_code=small_store.code
+        scope=Scope.of(company_admin), first=day, last=day, store_code=small_store.code
     )
     completed = [p for p in listed if p["status"] == "completed"]
     assert [p["number"] for p in listed if p["status"] == "cancelled"] == [pos[1].number]

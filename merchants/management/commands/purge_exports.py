@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from merchants.services import exports_purge
+from merchants.portal.exports import exports_purge
 
 
 class Command(BaseCommand):

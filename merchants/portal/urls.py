@@ -1,6 +1,6 @@
 from django.urls import path
 
-from merchants.views import auth, pages
+from merchants.portal.views import auth, pages
 
 app_name = "merchants"
 urlpatterns = [
@@ -29,6 +29,15 @@ urlpatterns = [
     path("users/new/", pages.user_create, name="user_create"),
     path("users/<int:pk>/deactivate/", pages.user_deactivate, name="user_deactivate"),
     path("users/<int:pk>/unlock/", pages.user_unlock, name="user_unlock"),
+    path(
+        "stores/<int:pk>/qr-sheet.pdf", pages.store_qr_sheet, {"fmt": "pdf"}, name="store_qr_sheet"
+    ),
+    path(
+        "stores/<int:pk>/qr-sheet.png",
+        pages.store_qr_sheet,
+        {"fmt": "png"},
+        name="store_qr_sheet_png",
+    ),
     path("company/", pages.company, name="company"),
     path("exports/", pages.export_create, name="export_create"),
     path("downloads/", pages.exports, name="exports"),

@@ -2,8 +2,8 @@
 
 from django.tasks import task
 
-from merchants import services
 from merchants.models import ExportFile
+from merchants.portal import exports
 
 
 @task
@@ -11,4 +11,4 @@ def write_export(*, export_id: int) -> int:
     export = ExportFile.objects.get(pk=export_id)
     if export.status != ExportFile.Status.PENDING:
         return export.row_count  # a retried task: the file is there or failed already
-    return services.export_write(export=export).row_count
+    return exports.export_write(export=export).row_count

@@ -2,7 +2,7 @@
 
 A merchant page needs: a merchant user (role set), signed in with password and the e-mailed
 code (django-otp verified), and no pending forced password change. Reads start from
-`scope_payments`/`scope_stores`, so no view can forget the tenant filter.
+`scope_payments`/`scope_stores` (the tenant rule of `merchants.scope`), so no view can forget it.
 """
 
 from functools import wraps
@@ -11,6 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 
 from merchants.models import DailySummary, ExportFile, Store, Terminal, User
+from merchants.scope import Scope
 from payments.models import Payment
 
 LOGIN_URL = "/merchant/login/"
@@ -27,38 +28,30 @@ def merchant_required(view):
             return redirect(PASSWORD_CHANGE_URL)
         # Saving the session on every merchant page slides its idle expiry (set at sign-in).
         request.session.modified = True
+        request.scope = Scope.of(user)
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def _company_or_store(queryset, user: User, store_field: str = "store_id"):
-    """The tenant rule, in one place: the user's company, narrowed to their store unless they
-    are the company admin."""
-    queryset = queryset.filter(company_id=user.company_id)
-    if user.role != User.Role.COMPANY_ADMIN:
-        queryset = queryset.filter(**{store_field: user.store_id})
-    return queryset
+def scope_stores(scope: Scope):
+    return scope.filter(Store.objects.all(), store_field="pk")
 
 
-def scope_stores(user: User):
-    return _company_or_store(Store.objects.all(), user, store_field="pk")
+def scope_payments(scope: Scope):
+    return scope.filter(Payment.objects.all())
 
 
-def scope_payments(user: User):
-    return _company_or_store(Payment.objects.all(), user)
+def scope_terminals(scope: Scope):
+    return Terminal.objects.filter(store__in=scope_stores(scope))
 
 
-def scope_terminals(user: User):
-    return Terminal.objects.filter(store__in=scope_stores(user))
+def scope_daily_summaries(scope: Scope):
+    return scope.filter(DailySummary.objects.all())
 
 
-def scope_daily_summaries(user: User):
-    return _company_or_store(DailySummary.objects.all(), user)
-
-
-def scope_exports(user: User):
-    return _company_or_store(ExportFile.objects.all(), user)
+def scope_exports(scope: Scope):
+    return scope.filter(ExportFile.objects.all())
 
 
 def scope_users(user: User):

@@ -1,16 +1,15 @@
 """Reads for the merchant admin. Every function starts from the signed-in user's scope
-(merchants.access), so history, aggregates and exports can never cross a company."""
+(merchants.portal.access), so history, aggregates and exports can never cross a company."""
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Exists, F, OuterRef, StringAgg, Sum, Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from merchants.access import scope_daily_summaries, scope_payments, scope_stores
-from merchants.models import User
+from merchants.portal.access import scope_daily_summaries, scope_payments, scope_stores
+from merchants.scope import Scope
 from payments.models import Payment, PaymentSplit
 from wallets.models import ValueType
 
@@ -63,9 +62,9 @@ class HistoryFilters:
         )
 
 
-def payment_history(*, user: User, filters: HistoryFilters):
+def payment_history(*, scope: Scope, filters: HistoryFilters):
     """利用実績: newest first. The page, the CSV export and the cross-checks share this query."""
-    payments = scope_payments(user).filter(
+    payments = scope_payments(scope).filter(
         created_at__gte=filters.start, created_at__lt=filters.end
     )
     if filters.store_code:
@@ -89,10 +88,10 @@ def payment_history(*, user: User, filters: HistoryFilters):
     return payments.order_by("-created_at", "-pk")
 
 
-def payment_history_page(*, user: User, filters: HistoryFilters):
+def payment_history_page(*, scope: Scope, filters: HistoryFilters):
     """The rows a page shows: store, terminal, programme (for the cancel window) and splits."""
     return (
-        payment_history(user=user, filters=filters)
+        payment_history(scope=scope, filters=filters)
         .select_related("store", "terminal", "programme")
         .prefetch_related("splits__value_type")
     )
@@ -112,7 +111,7 @@ EXPORT_COLUMNS = [
 ]
 
 
-def payment_export_rows(*, user: User, filters: HistoryFilters, chunk_size: int = 2000):
+def payment_export_rows(*, scope: Scope, filters: HistoryFilters, chunk_size: int = 2000):
     """Tuples in EXPORT_COLUMNS order, streamed from a server-side cursor (flat memory)."""
     products = (
         PaymentSplit.objects.filter(payment=OuterRef("pk"))
@@ -124,31 +123,31 @@ def payment_export_rows(*, user: User, filters: HistoryFilters, chunk_size: int 
         .values("names")
     )
     return (
-        payment_history(user=user, filters=filters)
+        payment_history(scope=scope, filters=filters)
         .annotate(products=products)
         .values_list(*EXPORT_COLUMNS)
         .iterator(chunk_size=chunk_size)
     )
 
 
-def value_types_for(user: User):
-    return ValueType.objects.filter(programme__in=scope_stores(user).values("programme")).order_by(
+def value_types_for(scope: Scope):
+    return ValueType.objects.filter(programme__in=scope_stores(scope).values("programme")).order_by(
         "programme", "-small_local_only", "expires_on", "pk"
     )
 
 
-def today_totals(*, user: User) -> dict:
+def today_totals(*, scope: Scope) -> dict:
     totals = (
-        scope_daily_summaries(user)
+        scope_daily_summaries(scope)
         .filter(day=timezone.localdate(), value_type__isnull=True)
         .aggregate(count=Sum("count"), amount=Sum("amount"))
     )
     return {"count": totals["count"] or 0, "amount": totals["amount"] or 0}
 
 
-def recent_payments(*, user: User, limit: int = 10):
+def recent_payments(*, scope: Scope, limit: int = 10):
     return (
-        scope_payments(user)
+        scope_payments(scope)
         .select_related("store", "terminal")
         .order_by("-created_at", "-pk")[:limit]
     )
@@ -164,12 +163,12 @@ class Period:
     amount: int = 0
 
 
-def _aggregate(*, user, first: date, last: date, store_code: str, by_month: bool) -> dict:
+def _aggregate(*, scope: Scope, first: date, last: date, store_code: str, by_month: bool) -> dict:
     """Count and amount per period and value type from the trigger-kept daily summary.
 
     Cancelled payments are not in it (the triggers take them out again on cancellation).
     """
-    rows = scope_daily_summaries(user).filter(day__gte=first, day__lte=last)
+    rows = scope_daily_summaries(scope).filter(day__gte=first, day__lte=last)
     if store_code:
         rows = rows.filter(store__code=store_code)
     period = TruncMonth("day") if by_month else F("day")
@@ -179,7 +178,7 @@ def _aggregate(*, user, first: date, last: date, store_code: str, by_month: bool
         .annotate(n=Sum("count"), yen=Sum("amount"))
         .order_by("period", "value_type_id")
     )
-    names = {vt.pk: vt.name for vt in value_types_for(user)}
+    names = {vt.pk: vt.name for vt in value_types_for(scope)}
     periods: dict = {}
     for row in grouped:
         start = row["period"]
@@ -201,10 +200,10 @@ def _aggregate(*, user, first: date, last: date, store_code: str, by_month: bool
     }
 
 
-def monthly_totals(*, user: User, first: date, last: date, store_code: str = "") -> dict:
+def monthly_totals(*, scope: Scope, first: date, last: date, store_code: str = "") -> dict:
     """月別利用実績 from the first day of `first`'s month to the last day of `last`'s month."""
     return _aggregate(
-        user=user,
+        scope=scope,
         first=first.replace(day=1),
         last=add_months(last.replace(day=1), 1) - timedelta(days=1),
         store_code=store_code,
@@ -212,22 +211,6 @@ def monthly_totals(*, user: User, first: date, last: date, store_code: str = "")
     )
 
 
-def daily_totals(*, user: User, first: date, last: date, store_code: str = "") -> dict:
+def daily_totals(*, scope: Scope, first: date, last: date, store_code: str = "") -> dict:
     """日別利用実績 for the days first..last (Tokyo)."""
-    return _aggregate(user=user, first=first, last=last, store_code=store_code, by_month=False)
-
-
-def locked_usernames(usernames) -> set[str]:
-    """The accounts django-axes currently locks (アカウントロック状態), among these login IDs."""
-    from axes.models import AccessAttempt
-
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return {
-        row["username"]
-        for row in AccessAttempt.objects.filter(
-            username__in=list(usernames), attempt_time__gte=since
-        )
-        .values("username")
-        .annotate(failures=Sum("failures_since_start"))
-        if row["failures"] >= settings.AXES_FAILURE_LIMIT
-    }
+    return _aggregate(scope=scope, first=first, last=last, store_code=store_code, by_month=False)

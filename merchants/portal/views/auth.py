@@ -19,10 +19,10 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from core.audit import audit_log
 from core.http import client_address
 from core.ratelimit import rate_limit_hit
-from merchants.access import LOGIN_URL
-from merchants.forms import CodeForm, LoginForm, PasswordChangeForm, PasswordResetForm
-from merchants.forms import SetPasswordForm as MerchantSetPasswordForm
-from merchants.security import address_throttled, code_failed
+from merchants.portal.access import LOGIN_URL
+from merchants.portal.forms import CodeForm, LoginForm, PasswordChangeForm, PasswordResetForm
+from merchants.portal.forms import SetPasswordForm as MerchantSetPasswordForm
+from merchants.portal.security import address_throttled, code_failed
 
 NEXT_KEY = "merchant_next"
 

@@ -12,8 +12,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from merchants.access import merchant_required
 from merchants.models import User
+from merchants.portal.access import merchant_required
 from settlement import selectors, services
 from settlement.models import Payout
 

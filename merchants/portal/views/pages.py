@@ -11,8 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
-from merchants import selectors, services
-from merchants.access import (
+from merchants import services
+from merchants.models import ExportFile, User
+from merchants.portal import exports as csv_exports
+from merchants.portal import selectors
+from merchants.portal.access import (
     can_manage_users,
     merchant_required,
     scope_exports,
@@ -21,7 +24,7 @@ from merchants.access import (
     scope_terminals,
     scope_users,
 )
-from merchants.forms import (
+from merchants.portal.forms import (
     PAGE_SIZES,
     CancelForm,
     CompanyForm,
@@ -32,9 +35,9 @@ from merchants.forms import (
     UserCreateForm,
     UserSearchForm,
 )
-from merchants.models import ExportFile, User
-from merchants.selectors import HistoryFilters
+from merchants.portal.selectors import HistoryFilters
 from payments import services as payment_services
+from payments.qr_sheet import render_pdf, render_png
 
 
 @merchant_required
@@ -44,8 +47,8 @@ def home(request):
         request,
         "merchants/home.html",
         {
-            "today": selectors.today_totals(user=request.user),
-            "recent": selectors.recent_payments(user=request.user),
+            "today": selectors.today_totals(scope=request.scope),
+            "recent": selectors.recent_payments(scope=request.scope),
             "now": timezone.now(),
         },
     )
@@ -63,7 +66,7 @@ def history(request):
     else:
         filters, per_page = HistoryFilters.today(), PAGE_SIZES[0]
     if filters is not None:
-        payments = selectors.payment_history_page(user=request.user, filters=filters)
+        payments = selectors.payment_history_page(scope=request.scope, filters=filters)
         page = Paginator(payments, per_page).get_page(request.GET.get("page"))
         export_form = ExportForm(initial=asdict(filters), user=request.user)
     query = request.GET.copy()
@@ -86,7 +89,7 @@ def history(request):
 def payment_cancel(request, number):
     """取消: POST from the dialog; GET is the confirmation page for browsers without JS."""
     payment = get_object_or_404(
-        scope_payments(request.user).select_related("store", "programme"), number=number
+        scope_payments(request.scope).select_related("store", "programme"), number=number
     )
     form = CancelForm(request.POST or None)
     back = request.POST.get("back") or request.GET.get("back") or ""
@@ -124,7 +127,10 @@ def _aggregate_page(request, form_class, template, initial, compute):
         data = {**initial, "store_code": ""}
     if data is not None:
         result = compute(
-            user=request.user, first=data["first"], last=data["last"], store_code=data["store_code"]
+            scope=request.scope,
+            first=data["first"],
+            last=data["last"],
+            store_code=data["store_code"],
         )
     return render(
         request, template, {"form": form, "result": result}, status=400 if data is None else 200
@@ -163,7 +169,7 @@ def stores(request):
     return render(
         request,
         "merchants/stores.html",
-        {"stores": scope_stores(request.user).select_related("programme")},
+        {"stores": scope_stores(request.scope).select_related("programme")},
     )
 
 
@@ -173,14 +179,14 @@ def terminals(request):
     return render(
         request,
         "merchants/terminals.html",
-        {"terminals": scope_terminals(request.user).select_related("store")},
+        {"terminals": scope_terminals(request.scope).select_related("store")},
     )
 
 
 @merchant_required
 @require_POST
 def terminal_password(request, pk):
-    terminal = get_object_or_404(scope_terminals(request.user).select_related("store"), pk=pk)
+    terminal = get_object_or_404(scope_terminals(request.scope).select_related("store"), pk=pk)
     if request.user.role == User.Role.STORE_STAFF:
         raise Http404
     services.terminal_password_regenerate(actor=request.user, terminal=terminal)
@@ -210,7 +216,7 @@ def users(request):
             | people.filter(email__icontains=q)
         )
     page = Paginator(people, 25).get_page(request.GET.get("page"))
-    locked = selectors.locked_usernames(u.username for u in page)
+    locked = services.locked_usernames(u.username for u in page)
     for person in page:
         person.locked = person.username in locked
     return render(request, "merchants/users.html", {"form": form, "page": page})
@@ -287,7 +293,7 @@ def export_create(request):
             " ".join(form.non_field_errors()) or _("The search conditions are not valid."),
         )
         return redirect("merchants:history")
-    services.export_request(
+    csv_exports.export_request(
         actor=request.user, filters=form.filters(), encoding=form.cleaned_data["encoding"]
     )
     messages.success(
@@ -299,7 +305,7 @@ def export_create(request):
 @merchant_required
 def exports(request):
     """ファイルダウンロード"""
-    files = list(scope_exports(request.user).filter(expires_at__gt=timezone.now())[:100])
+    files = list(scope_exports(request.scope).filter(expires_at__gt=timezone.now())[:100])
     waiting = {ExportFile.Status.PENDING, ExportFile.Status.RUNNING}
     return render(
         request,
@@ -312,7 +318,7 @@ def exports(request):
 @merchant_required
 def export_download(request, pk):
     export = get_object_or_404(
-        scope_exports(request.user),
+        scope_exports(request.scope),
         pk=pk,
         status=ExportFile.Status.DONE,
         expires_at__gt=timezone.now(),
@@ -328,4 +334,19 @@ def export_download(request, pk):
         as_attachment=True,
         filename=export.filename,
         content_type=f"text/csv; charset={'shift_jis' if export.encoding == 'cp932' else 'utf-8'}",
+    )
+
+
+@merchant_required
+def store_qr_sheet(request, pk, fmt):
+    """QR台紙 of one of the user's stores, to print."""
+    store = get_object_or_404(scope_stores(request.scope).select_related("programme"), pk=pk)
+    render_sheet, content_type = (
+        (render_pdf, "application/pdf") if fmt == "pdf" else (render_png, "image/png")
+    )
+    return FileResponse(
+        render_sheet([store]),
+        as_attachment=True,
+        filename=f"qr-sheet-{store.code}.{fmt}",
+        content_type=content_type,
     )

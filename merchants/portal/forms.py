@@ -9,9 +9,10 @@ from django.core.validators import MinLengthValidator, RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from merchants.access import scope_stores, scope_terminals
 from merchants.models import Company, ExportFile, User
-from merchants.selectors import HistoryFilters, add_months, value_types_for
+from merchants.portal.access import scope_stores, scope_terminals
+from merchants.portal.selectors import HistoryFilters, add_months, value_types_for
+from merchants.scope import Scope
 from merchants.validators import password_validators_for
 from payments.models import PAYMENT_NUMBER_LENGTH
 from payments.validators import validate_date_in_range, validate_payment_number
@@ -122,10 +123,10 @@ class HistoryForm(forms.Form):
         self.initial = {"start": today.start, "end": today.end, **self.initial}
         self.fields["terminal"].choices = [("", _("All"))] + [
             (t.terminal_id, f"{t.name or t.terminal_id} ({t.store.name})")
-            for t in scope_terminals(user).select_related("store")
+            for t in scope_terminals(Scope.of(user)).select_related("store")
         ]
         self.fields["value_type"].choices = [("", _("All"))] + [
-            (str(vt.pk), vt.name) for vt in value_types_for(user)
+            (str(vt.pk), vt.name) for vt in value_types_for(Scope.of(user))
         ]
 
     def clean(self):
@@ -265,7 +266,7 @@ class UserCreateForm(forms.Form):
         if actor.role == User.Role.COMPANY_ADMIN:
             roles.insert(0, (User.Role.STORE_MANAGER.value, User.Role.STORE_MANAGER.label))
         self.fields["role"].choices = roles
-        self.fields["store"].queryset = scope_stores(actor).filter(is_active=True)
+        self.fields["store"].queryset = scope_stores(Scope.of(actor)).filter(is_active=True)
 
     def clean_username(self):
         username = self.cleaned_data["username"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from settlement import views
+from merchants.portal.views import settlement as views
 
 app_name = "settlement"
 urlpatterns = [

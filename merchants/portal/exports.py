@@ -1,0 +1,124 @@
+"""利用実績 CSV exports: requested on the page, written by the background worker, kept a while.
+
+An export keeps the Scope it was asked in, so a later change to the requesting user cannot
+widen what the file holds.
+"""
+
+import csv
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from core.audit import audit_log
+from merchants.models import ExportFile, User
+from merchants.scope import Scope
+
+
+def export_request(*, actor: User, filters, encoding: str) -> ExportFile:
+    """データ出力: reserve a CSV of the usage history; the worker writes it after commit."""
+    from merchants.portal.tasks import write_export
+
+    export = ExportFile.objects.create(
+        company=actor.company,
+        store=actor.store if actor.role != User.Role.COMPANY_ADMIN else None,
+        requested_by=actor,
+        filters=filters.to_json(),
+        encoding=encoding,
+        expires_at=timezone.now() + timedelta(days=settings.MERCHANT_EXPORT_DAYS),
+    )
+    audit_log(
+        action="merchants.export.requested",
+        actor=actor,
+        obj=export,
+        company=actor.company,
+        filters=export.filters,
+        encoding=encoding,
+    )
+    transaction.on_commit(lambda: write_export.enqueue(export_id=export.pk))
+    return export
+
+
+EXPORT_HEADER = [
+    _("Usage date and time"),
+    _("Store code"),
+    _("Store name"),
+    _("Terminal name"),
+    _("Terminal ID"),
+    _("Payment number"),
+    _("Usage amount"),
+    _("Product"),
+    _("Status"),
+    _("Cancelled at"),
+]
+
+
+def export_scope(export: ExportFile) -> Scope:
+    """The scope the export was asked in, so a later change to the requesting user cannot widen it."""
+    if export.store_id is None:
+        return Scope(company_id=export.company_id)
+    return Scope(company_id=export.company_id, store_id=export.store_id, company_wide=False)
+
+
+def export_write(*, export: ExportFile) -> ExportFile:
+    """Stream the rows into a file under MEDIA_ROOT: one chunk of rows in memory at a time."""
+    from merchants.portal.selectors import HistoryFilters, payment_export_rows
+
+    export.status = ExportFile.Status.RUNNING
+    export.save(update_fields=["status"])
+    filters = HistoryFilters.from_json(export.filters)
+    tz = timezone.get_current_timezone()
+    with translation.override(settings.LANGUAGE_CODE):
+        header = [str(column) for column in EXPORT_HEADER]
+        cancelled_label = str(_("Cancelled"))
+    name = f"exports/{export.company_id}/{export.pk}-{export.filename}"
+    path = settings.MEDIA_ROOT / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    try:
+        # cp932 has no code for some characters (e.g. emoji in a store name): they become "?".
+        with open(path, "w", encoding=export.encoding, errors="replace", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(header)
+            for created_at, *middle, status, cancelled_at in payment_export_rows(
+                scope=export_scope(export), filters=filters
+            ):
+                writer.writerow(
+                    [
+                        _excel_time(created_at, tz),
+                        *middle,
+                        cancelled_label if status == "cancelled" else "",
+                        _excel_time(cancelled_at, tz) if cancelled_at else "",
+                    ]
+                )
+                rows += 1
+    except Exception:
+        path.unlink(missing_ok=True)
+        export.status = ExportFile.Status.FAILED
+        export.save(update_fields=["status"])
+        raise
+    export.file.name = name
+    export.size = path.stat().st_size
+    export.row_count = rows
+    export.status = ExportFile.Status.DONE
+    export.finished_at = timezone.now()
+    export.save(update_fields=["file", "size", "row_count", "status", "finished_at"])
+    return export
+
+
+def _excel_time(moment, tz) -> str:
+    return moment.astimezone(tz).strftime("%Y/%m/%d %H:%M:%S")
+
+
+def exports_purge(*, now=None) -> int:
+    """Delete the files and rows of exports past their keeping time."""
+    expired = ExportFile.objects.filter(expires_at__lte=now or timezone.now())
+    count = 0
+    for export in expired.iterator():
+        if export.file:
+            export.file.delete(save=False)
+        export.delete()
+        count += 1
+    return count
