@@ -53,11 +53,12 @@ def account_for(
         "company": company.pk if company is not None else company_id,
     }
     with connection.cursor() as cursor:
-        cursor.execute(sql.ACCOUNT_FIND, params)
+        find = sql.account_find(params)
+        cursor.execute(find, params)
         row = cursor.fetchone()
         if row is None:
             cursor.execute(sql.ACCOUNT_CREATE, params)
-            cursor.execute(sql.ACCOUNT_FIND, params)
+            cursor.execute(find, params)
             row = cursor.fetchone()
     return Account.from_db(connection.alias, sql.ACCOUNT_FIELDS, row)
 

@@ -57,14 +57,22 @@ FOR UPDATE OF a
 """
 
 _OWNER = ["programme", "wallet", "value_type", "company"]
-ACCOUNT_FIND = (
-    f"SELECT {', '.join(f.column for f in Account._meta.concrete_fields)} FROM {ACCOUNT}"
-    f" WHERE {_column(Account, 'programme')} = %(programme)s AND kind = %(kind)s"
-    + "".join(
-        f" AND {_column(Account, name)} IS NOT DISTINCT FROM %({name})s::bigint"
-        for name in _OWNER[1:]
+
+
+def account_find(params: dict) -> str:
+    """`= value` or `IS NULL` per owner column, so the unique index answers (IS NOT DISTINCT
+    FROM would not use it)."""
+    return (
+        f"SELECT {', '.join(f.column for f in Account._meta.concrete_fields)} FROM {ACCOUNT}"
+        f" WHERE {_column(Account, 'programme')} = %(programme)s AND kind = %(kind)s"
+        + "".join(
+            f" AND {_column(Account, name)} "
+            + ("IS NULL" if params[name] is None else f"= %({name})s")
+            for name in _OWNER[1:]
+        )
     )
-)
+
+
 # A concurrent first use may insert it too: the unique constraint settles it, and the find
 # that follows (a new statement) sees the winner's committed row.
 ACCOUNT_CREATE = (
