@@ -43,7 +43,7 @@ from wallets.exceptions import (
     StoreNotEligible,
     ValidationFailed,
 )
-from wallets.models import Account, Wallet
+from wallets.models import Account, JournalEntry, Wallet
 
 # Resident PIN: 5 wrong PINs lock the ticket for 15 minutes; one address may fail 20 times in
 # 15 minutes whatever the ticket, so nobody can walk through ticket numbers with common PINs.
@@ -115,12 +115,6 @@ def store_find_by_passcode(*, wallet: Wallet, passcode: str, client_address: str
 
 
 # --- Payments ------------------------------------------------------------------------------
-
-
-def _payment_begin(programme_id: int) -> None:
-    """Hold the programme's payments-in-flight lock (shared) until commit; see docs/settlement.md."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.PAYMENT_BEGIN, [sql.PAYMENTS_IN_FLIGHT_LOCK, programme_id])
 
 
 def payments_in_flight_wait(*, programme_id: int) -> None:
@@ -198,9 +192,11 @@ def payment_create(
     request = dict(wallet=wallet, store=store, terminal=terminal, amount=amount, mode=mode)
     try:
         with transaction.atomic():
-            # Before any row lock (no lock cycle with a waiting close) and before the time stamp.
-            _payment_begin(store.programme_id)
-            programme = ledger.lock_wallet(wallet).programme
+            # The payments-in-flight lock (docs/settlement.md) before any row lock, so there is no
+            # lock cycle with a waiting close, and before the time stamp.
+            programme = ledger.lock_wallet(
+                wallet, shared_lock=(sql.PAYMENTS_IN_FLIGHT_LOCK, store.programme_id)
+            ).programme
             # Retries of the same wallet queue on the wallet lock, so this read sees the first.
             if existing := payment_for_key(idempotency_key):
                 return _same_request(existing, **request)
@@ -223,11 +219,10 @@ def payment_create(
                 mode=mode,
                 created_at=now,
                 idempotency_key=idempotency_key,
-                entry=None,
             )
-            entry = ledger.JournalEntry(
+            entry = JournalEntry(
                 programme=programme,
-                kind=ledger.Kind.PAYMENT,
+                kind=JournalEntry.Kind.PAYMENT,
                 created_by=actor if getattr(actor, "pk", None) else None,
                 created_at=now,
             )
@@ -284,7 +279,7 @@ def payment_cancel(
             raise OutsideCancelWindow()
         payment.cancel_entry = ledger.post(
             programme=payment.programme,
-            kind=ledger.Kind.PAYMENT_CANCEL,
+            kind=JournalEntry.Kind.PAYMENT_CANCEL,
             lines=[(p.account_id, -p.amount) for p in payment.entry.postings.all()],
             actor=actor,
             memo=memo,

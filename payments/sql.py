@@ -29,7 +29,7 @@ SELECT payment.id, entry.id FROM payment, entry
 
 PAYMENT_FOR_KEY = f"SELECT id FROM {PAYMENT} WHERE idempotency_key = %s"
 
-# A payment of a programme holds this lock shared; a settlement close takes it exclusively.
+# A payment of a programme holds this lock shared (taken with its wallet lock); a settlement
+# close takes it exclusively.
 PAYMENTS_IN_FLIGHT_LOCK = 0x70617973  # "pays"
-PAYMENT_BEGIN = "SELECT pg_advisory_xact_lock_shared(%s, %s)"
 PAYMENTS_IN_FLIGHT_WAIT = "SELECT pg_advisory_xact_lock(%s, %s)"

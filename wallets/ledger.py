@@ -113,10 +113,19 @@ def entry_params(entry: JournalEntry, lines: list[tuple[Account | int, int]]) ->
     }
 
 
-def lock_wallet(wallet: Wallet | int) -> Wallet:
-    """The wallet row locked (FOR UPDATE of the wallet only), with its programme read."""
+def lock_wallet(wallet: Wallet | int, *, shared_lock: tuple[int, int] | None = None) -> Wallet:
+    """The wallet row locked (FOR UPDATE of the wallet only), with its programme read.
+
+    `shared_lock` (class, id): an advisory lock to hold shared, taken before the wallet's row
+    lock in the same statement (payments use it so that a settlement close can wait for them).
+    """
+    params = {"wallet": getattr(wallet, "pk", wallet)}
+    statement = sql.LOCK_WALLET
+    if shared_lock is not None:
+        params["lock_class"], params["lock_id"] = shared_lock
+        statement = sql.LOCK_WALLET_AFTER_SHARED_LOCK
     with connection.cursor() as cursor:
-        cursor.execute(sql.LOCK_WALLET, [getattr(wallet, "pk", wallet)])
+        cursor.execute(statement, params)
         row = cursor.fetchone()
     if row is None:
         raise Wallet.DoesNotExist()

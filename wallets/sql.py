@@ -40,12 +40,20 @@ entry AS (
 
 POST = f"WITH {ENTRY_CTES} SELECT id FROM entry"
 
-LOCK_WALLET = f"""
+_LOCK_WALLET = f"""
 SELECT {", ".join(f"w.{c}" for c in WALLET_FIELDS)}, {", ".join(f"p.{c}" for c in PROGRAMME_FIELDS)}
-FROM {WALLET} w JOIN {PROGRAMME} p ON p.id = w.{_column(Wallet, "programme")}
-WHERE w.id = %s
+FROM {{before}}{WALLET} w JOIN {PROGRAMME} p ON p.id = w.{_column(Wallet, "programme")}
+WHERE w.id = %(wallet)s
 FOR UPDATE OF w
 """
+LOCK_WALLET = _LOCK_WALLET.format(before="")
+# The same, taking an advisory lock (shared) first in the same round trip: the row lock is taken
+# on top of the join (LockRows), so the advisory lock is always held before the wallet's.
+LOCK_WALLET_AFTER_SHARED_LOCK = (
+    "WITH shared_lock AS MATERIALIZED"
+    " (SELECT pg_advisory_xact_lock_shared(%(lock_class)s, %(lock_id)s))"
+    + _LOCK_WALLET.format(before="shared_lock, ")
+)
 
 # The wallet's value accounts with what a payment's split reads, locked in pk order.
 WALLET_POTS = f"""
