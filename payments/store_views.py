@@ -12,13 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
-from core.http import client_address
+from core.http import client_address, safe_next_url
 from merchants.models import Terminal
 from payments import selectors, services
 from payments.access import (
@@ -100,9 +99,7 @@ def login(request):
     terminal = paired_terminal(request)
     if terminal is None:
         return redirect("payments:store_setup")
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = ""
+    next_url = safe_next_url(request, request.POST.get("next") or request.GET.get("next"), "")
     form = StaffSignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # authenticate() lets django-axes count failures per login ID and address.

@@ -6,13 +6,12 @@ import qrcode
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from qrcode.image.svg import SvgPathImage
 
 from core.exceptions import DomainError
-from core.http import client_address
+from core.http import client_address, safe_next_url
 from payments import selectors, services
 from payments.access import resident_login, resident_logout, resident_required
 from payments.forms import AmountForm, ConfirmForm, PasscodeForm, SignInForm
@@ -25,9 +24,7 @@ from payments.validators import is_cpm_nonce
 @never_cache
 def login(request):
     """Ticket number + PIN; the mailed notice's QR opens this page with ?ticket= filled in."""
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = ""
+    next_url = safe_next_url(request, request.POST.get("next") or request.GET.get("next"), "")
     if request.method == "POST":
         form = SignInForm(request.POST)
         if form.is_valid():

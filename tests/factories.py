@@ -8,6 +8,7 @@ from django.utils import timezone
 from merchants.models import Company, Store, Terminal, User
 from payments import services as payment_services
 from payments.models import Payment
+from settlement.models import PayingAccount
 from wallets import ledger
 from wallets.models import Programme, Resident, ValueType, Wallet
 
@@ -98,3 +99,17 @@ def payment(
         actor=actor,
         now=now or (timezone.now() - timedelta(minutes=minutes_ago) if minutes_ago else None),
     )
+
+
+def paying_account(programme, **kw) -> PayingAccount:
+    """The city's bank account that transfer files are paid from (依頼人)."""
+    defaults = dict(
+        requester_code="0000000001",
+        requester_name_kana="ﾃｽﾄｼ",
+        bank_code="0001",
+        bank_name_kana="ﾐｽﾞﾎ",
+        branch_code="001",
+        branch_name_kana="ﾎﾝﾃﾝ",
+        account_number="0000001",
+    )
+    return PayingAccount.objects.create(programme=programme, **(defaults | kw))

@@ -185,6 +185,25 @@ def _replay(idempotency_key: str | None, **request) -> JournalEntry | None:
     return entry
 
 
+def _write_once(idempotency_key: str | None, request: dict, write) -> JournalEntry:
+    """`write(locked wallet)` once per key: a retry gets the first entry, another request a conflict.
+
+    Two first requests under one key for different wallets lock different rows, so both pass the
+    replay check; the unique key then makes the second wait for the first and fail, and it is
+    answered as a retry would be.
+    """
+    try:
+        with transaction.atomic():
+            wallet = lock_wallet(request["wallet"])
+            if existing := _replay(idempotency_key, **request):
+                return existing
+            return write(wallet)
+    except IntegrityError:
+        if existing := _replay(idempotency_key, **request):
+            return existing
+        raise
+
+
 def grant(
     *,
     wallet: Wallet,
@@ -199,33 +218,27 @@ def grant(
     if value_type.programme_id != wallet.programme_id:
         raise ValidationFailed(message=_("This value type belongs to another programme."))
     request = dict(kind=Kind.GRANT, wallet=wallet, value_type=value_type, amount=amount)
-    try:
-        with transaction.atomic():
-            wallet = lock_wallet(wallet)
-            if existing := _replay(idempotency_key, **request):
-                return existing
-            programme = wallet.programme
-            return post(
-                programme=programme,
-                kind=Kind.GRANT,
-                lines=[
-                    (account_for(programme, Account.Kind.ISSUANCE), -amount),
-                    (
-                        account_for(
-                            programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type
-                        ),
-                        amount,
+
+    def write(wallet: Wallet) -> JournalEntry:
+        programme = wallet.programme
+        return post(
+            programme=programme,
+            kind=Kind.GRANT,
+            lines=[
+                (account_for(programme, Account.Kind.ISSUANCE), -amount),
+                (
+                    account_for(
+                        programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type
                     ),
-                ],
-                actor=actor,
-                memo=memo,
-                idempotency_key=idempotency_key,
-            )
-    except IntegrityError:
-        # The same key raced in for another wallet: the unique key made us wait for it.
-        if existing := _replay(idempotency_key, **request):
-            return existing
-        raise
+                    amount,
+                ),
+            ],
+            actor=actor,
+            memo=memo,
+            idempotency_key=idempotency_key,
+        )
+
+    return _write_once(idempotency_key, request, write)
 
 
 def adjust(
@@ -243,33 +256,23 @@ def adjust(
     if value_type.programme_id != wallet.programme_id:
         raise ValidationFailed(message=_("This value type belongs to another programme."))
     request = dict(kind=Kind.ADJUSTMENT, wallet=wallet, value_type=value_type, amount=amount)
-    try:
-        with transaction.atomic():
-            wallet = lock_wallet(wallet)
-            if existing := _replay(idempotency_key, **request):
-                return existing
-            programme = wallet.programme
-            account = account_for(
-                programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type
-            )
-            account = Account.objects.select_for_update().get(pk=account.pk)
-            if account.balance + amount < 0:
-                raise InsufficientBalance(available=grouped(account.balance))
-            return post(
-                programme=programme,
-                kind=Kind.ADJUSTMENT,
-                lines=[
-                    (account, amount),
-                    (account_for(programme, Account.Kind.ADJUSTMENT), -amount),
-                ],
-                actor=actor,
-                memo=reason,
-                idempotency_key=idempotency_key,
-            )
-    except IntegrityError:
-        if existing := _replay(idempotency_key, **request):
-            return existing
-        raise
+
+    def write(wallet: Wallet) -> JournalEntry:
+        programme = wallet.programme
+        account = account_for(programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type)
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        if account.balance + amount < 0:
+            raise InsufficientBalance(available=grouped(account.balance))
+        return post(
+            programme=programme,
+            kind=Kind.ADJUSTMENT,
+            lines=[(account, amount), (account_for(programme, Account.Kind.ADJUSTMENT), -amount)],
+            actor=actor,
+            memo=reason,
+            idempotency_key=idempotency_key,
+        )
+
+    return _write_once(idempotency_key, request, write)
 
 
 @dataclass

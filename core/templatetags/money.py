@@ -4,4 +4,3 @@ from core import formatting
 
 register = template.Library()
 register.filter("yen", formatting.yen)
-register.filter("grouped", formatting.grouped)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from core.models import AuditLog
 from payments import services as payment_services
 from payments.models import Payment
-from settlement.models import PayingAccount, Payout, PayoutLine, SettlementRun
+from settlement.models import Payout, PayoutLine, SettlementRun
 from tests import factories
 from tests.settlement.conftest import at, dashboard, dashboard_figures
 
@@ -98,16 +98,7 @@ def test_mark_paid_and_transfer_file_actions(staff, season, city_staff):
         follow=True,
     )
     assert "paying account" in refused.content.decode() or "依頼人" in refused.content.decode()
-    PayingAccount.objects.create(
-        programme=programme,
-        requester_code="0000000001",
-        requester_name_kana="テストシ",
-        bank_code="0001",
-        bank_name_kana="ﾐｽﾞﾎ",
-        branch_code="001",
-        branch_name_kana="ﾎﾝﾃﾝ",
-        account_number="0000001",
-    )
+    factories.paying_account(programme, requester_name_kana="テストシ")
     # The large store's company has no bank account yet: the file is refused with its name.
     refused = staff.post(
         changelist,

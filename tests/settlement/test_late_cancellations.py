@@ -10,7 +10,7 @@ from PIL import ImageDraw
 
 from payments import services as payment_services
 from settlement import services, zengin
-from settlement.models import PayingAccount, Payout, PayoutLine
+from settlement.models import Payout, PayoutLine
 from tests import factories
 from tests.settlement.conftest import at, dashboard, dashboard_figures, pay
 from wallets.models import Account, JournalEntry
@@ -69,16 +69,7 @@ def test_late_cancellation_without_later_payments_is_carried_then_absorbed(
     assert "繰越額（円）" in changelist
 
     # Nothing to transfer: the bank file skips it and marking it paid posts nothing.
-    account = PayingAccount.objects.create(
-        programme=autumn,
-        requester_code="0000000001",
-        requester_name_kana="ﾃｽﾄｼ",
-        bank_code="0001",
-        bank_name_kana="ﾐｽﾞﾎ",
-        branch_code="001",
-        branch_name_kana="ﾎﾝﾃﾝ",
-        account_number="0000001",
-    )
+    account = factories.paying_account(autumn)
     data = zengin.transfer_file(
         paying_account=account, payouts=[october], transfer_date=date(2026, 11, 16)
     )

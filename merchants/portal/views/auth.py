@@ -9,7 +9,6 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -17,7 +16,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_email.models import EmailDevice
 
 from core.audit import audit_log
-from core.http import client_address
+from core.http import client_address, safe_next_url
 from core.ratelimit import rate_limit_hit
 from merchants.portal.access import LOGIN_URL
 from merchants.portal.forms import CodeForm, LoginForm, PasswordChangeForm, PasswordResetForm
@@ -32,12 +31,6 @@ def locked_out(request, original_response=None, credentials=None):
     if request.user.is_authenticated:
         logout(request)
     return render(request, "merchants/locked_out.html", status=429)
-
-
-def _safe_next(request, url: str) -> str:
-    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure()):
-        return url
-    return reverse("merchants:home")
 
 
 @sensitive_post_parameters("password")
@@ -68,7 +61,9 @@ def login_view(request):
         else:
             login(request, user)
             request.session.set_expiry(settings.MERCHANT_IDLE_SECONDS)
-            request.session[NEXT_KEY] = _safe_next(request, request.GET.get("next", ""))
+            request.session[NEXT_KEY] = safe_next_url(
+                request, request.GET.get("next"), reverse("merchants:home")
+            )
             _send_code(request, user)
             return redirect("merchants:login_code")
     return render(request, "merchants/login.html", {"form": form})
@@ -113,7 +108,7 @@ def code_view(request):
             next_url = request.session.pop(NEXT_KEY, "") or reverse("merchants:home")
             if user.must_change_password:
                 return redirect("merchants:password_change")
-            return redirect(_safe_next(request, next_url))
+            return redirect(safe_next_url(request, next_url, reverse("merchants:home")))
         if code_failed(request, user):
             return locked_out(request)
         form.add_error(
