@@ -22,46 +22,24 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core.exceptions import DomainError
 from payments import selectors, services
+from payments.exceptions import ApiValidationError, MethodNotAllowed, NotFound, Unauthorized
 from payments.models import Payment, PaymentSplit
 from payments.openapi import openapi_document
-from payments.validators import validate_date_in_range
+from payments.validators import (
+    MAX_KEY_LENGTH,
+    MAX_LIST_DAYS,
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    validate_date_in_range,
+)
 
-STATUS_BY_CODE = {
-    "validation_error": 400,
-    "code_invalid": 400,
-    "unauthorized": 401,
-    "not_found": 404,
-    "method_not_allowed": 405,
-    "idempotency_conflict": 409,
-    "already_cancelled": 409,
-    "code_used": 409,
-    "code_expired": 410,
-    "insufficient_balance": 422,
-    "store_not_eligible": 422,
-    "programme_not_active": 422,
-    "outside_cancel_window": 422,
-}
 # One query for the value-type breakdown, not one plus one per value type.
 SPLITS = Prefetch("splits", queryset=PaymentSplit.objects.select_related("value_type"))
-MAX_LIST_DAYS = 93  # about three months, the merchant admin's longest range
-PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
-MAX_KEY_LENGTH = 100
 CURSOR_SALT = "payments.api-list-cursor"
 
 
-class ApiValidationError(DomainError):
-    code = "validation_error"
-
-
-class NotFound(DomainError):
-    code = "not_found"
-    message = _("No payment of this store has this number.")
-
-
-def error(code: str, message: str) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": code, "message": str(message)}}, status=STATUS_BY_CODE.get(code, 400)
-    )
+def error(exc: DomainError) -> JsonResponse:
+    return JsonResponse({"error": {"code": exc.code, "message": str(exc)}}, status=exc.status)
 
 
 def payment_json(payment: Payment, splits: list[tuple[str, int]] | None = None) -> dict:
@@ -102,7 +80,7 @@ def api_view(*methods):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if request.method not in methods:
-                return error("method_not_allowed", _("This method is not allowed here."))
+                return error(MethodNotAllowed())
             scheme, _sep, raw_key = request.headers.get("Authorization", "").partition(" ")
             terminal = (
                 selectors.terminal_for_api_key(key_hash=services.api_key_hash(raw_key.strip()))
@@ -110,12 +88,12 @@ def api_view(*methods):
                 else None
             )
             if terminal is None:
-                return error("unauthorized", _("A valid API key is required."))
+                return error(Unauthorized())
             request.terminal = terminal
             try:
                 return view(request, *args, **kwargs)
             except DomainError as exc:
-                return error(exc.code, str(exc))
+                return error(exc)
 
         return wrapper
 
@@ -227,7 +205,9 @@ def _list(request):
         datetime.combine(today + timedelta(days=1), time.min)
     )
     if until <= since or until - since > timedelta(days=MAX_LIST_DAYS):
-        raise ApiValidationError(_("The range must be positive and at most 93 days."))
+        raise ApiValidationError(
+            _("The range must be positive and at most %(days)d days.") % {"days": MAX_LIST_DAYS}
+        )
     size = _page_size(request.GET.get("limit", ""))
     rows = _payments(request.terminal).filter(created_at__gte=since, created_at__lt=until)
     if cursor := request.GET.get("cursor"):
@@ -277,7 +257,7 @@ def payment_cancel(request, number):
 
 @csrf_exempt
 def not_found(request):
-    return error("not_found", _("There is nothing at this address of the API."))
+    return error(NotFound(_("There is nothing at this address of the API.")))
 
 
 def openapi(request):

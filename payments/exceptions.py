@@ -3,6 +3,14 @@
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
+from wallets.exceptions import (
+    AlreadyCancelled,
+    IdempotencyConflict,
+    InsufficientBalance,
+    OutsideCancelWindow,
+    ProgrammeNotActive,
+    StoreNotEligible,
+)
 
 
 class CodeInvalid(DomainError):
@@ -12,11 +20,13 @@ class CodeInvalid(DomainError):
 
 class CodeExpired(DomainError):
     code = "code_expired"
+    status = 410
     message = _("This QR code has expired. Please ask the customer to show the new code.")
 
 
 class CodeUsed(DomainError):
     code = "code_used"
+    status = 409
     message = _("This QR code has already been used. Please ask the customer to show the new code.")
 
 
@@ -45,3 +55,46 @@ class PasscodeInvalid(DomainError):
 class TerminalSetupFailed(DomainError):
     code = "terminal_setup_failed"
     message = _("The terminal ID or terminal password is not correct.")
+
+
+# --- POS API (/api/v1/) ------------------------------------------------------------------
+
+
+class ApiValidationError(DomainError):
+    code = "validation_error"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    status = 401
+    message = _("A valid API key is required.")
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    message = _("No payment of this store has this number.")
+
+
+class MethodNotAllowed(DomainError):
+    code = "method_not_allowed"
+    status = 405
+    message = _("This method is not allowed here.")
+
+
+# Every error the POS API can answer, each with its status: the OpenAPI document lists these.
+API_ERRORS = (
+    ApiValidationError,
+    CodeInvalid,
+    Unauthorized,
+    NotFound,
+    MethodNotAllowed,
+    IdempotencyConflict,
+    AlreadyCancelled,
+    CodeUsed,
+    CodeExpired,
+    InsufficientBalance,
+    StoreNotEligible,
+    ProgrammeNotActive,
+    OutsideCancelWindow,
+)

@@ -2,24 +2,18 @@
 
 from django.conf import settings
 
+from payments.exceptions import API_ERRORS
 from payments.models import PAYMENT_NUMBER_PATTERN
-from payments.validators import EARLIEST_YEAR, LATEST_YEAR
+from payments.validators import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    MAX_KEY_LENGTH,
+    MAX_LIST_DAYS,
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+)
 
-ERROR_CODES = [
-    "validation_error",
-    "unauthorized",
-    "not_found",
-    "method_not_allowed",
-    "idempotency_conflict",
-    "insufficient_balance",
-    "code_expired",
-    "code_used",
-    "code_invalid",
-    "store_not_eligible",
-    "programme_not_active",
-    "outside_cancel_window",
-    "already_cancelled",
-]
+ERROR_CODES = sorted({error.code for error in API_ERRORS})
 
 
 def _error(description: str) -> dict:
@@ -71,11 +65,15 @@ def openapi_document() -> dict:
                             "in": "header",
                             "required": True,
                             "description": (
-                                "Any unique string per payment attempt (1-100 characters). "
+                                f"Any unique string per payment attempt (1-{MAX_KEY_LENGTH} characters). "
                                 "A retry with the same key and body returns the first result; "
                                 "the same key with a different body is idempotency_conflict."
                             ),
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": MAX_KEY_LENGTH,
+                            },
                         }
                     ],
                     "requestBody": {
@@ -120,7 +118,7 @@ def openapi_document() -> dict:
                                 "required": False,
                                 "description": "A date (YYYY-MM-DD, whole day, inclusive) or an "
                                 f"ISO date-time in the years {EARLIEST_YEAR}-{LATEST_YEAR}; "
-                                "default today. At most 93 days.",
+                                f"default today. At most {MAX_LIST_DAYS} days.",
                                 "schema": {"type": "string"},
                             }
                             for name in ("from", "to")
@@ -133,8 +131,8 @@ def openapi_document() -> dict:
                             "schema": {
                                 "type": "integer",
                                 "minimum": 1,
-                                "maximum": 1000,
-                                "default": 100,
+                                "maximum": MAX_PAGE_SIZE,
+                                "default": PAGE_SIZE,
                             },
                         },
                         {
@@ -154,7 +152,11 @@ def openapi_document() -> dict:
                             "a dropped connection): the Idempotency-Key it sent. The answer lists "
                             "the payment this terminal made under that key, or none if the "
                             "payment was not made; the other parameters are then ignored.",
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": MAX_KEY_LENGTH,
+                            },
                         },
                     ],
                     "responses": {

@@ -11,6 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from payments.models import PAYMENT_NUMBER_PATTERN
 
+# The POS API's limits, also written into its OpenAPI document.
+MAX_LIST_DAYS = 93  # about three months, the merchant admin's longest range
+PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
+MAX_KEY_LENGTH = 100
+
 validate_payment_number = RegexValidator(
     rf"\A{PAYMENT_NUMBER_PATTERN}\Z", _("A payment number is 16 half-width letters and digits.")
 )
