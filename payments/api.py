@@ -7,7 +7,7 @@ admin. Token-authenticated, so these views alone are CSRF-exempt. Errors are
 
 import json
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 
 from django.core import signing
@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from core.dates import day_range
 from core.exceptions import DomainError
 from payments import selectors, services
 from payments.exceptions import ApiValidationError, MethodNotAllowed, NotFound, Unauthorized
@@ -159,9 +160,7 @@ def _bound(value: str, *, end: bool):
     except ValidationError as exc:
         raise ApiValidationError(exc.messages[0]) from None
     if day:
-        return timezone.make_aware(
-            datetime.combine(day + timedelta(days=1) if end else day, time.min)
-        )
+        return day_range(day)[1 if end else 0]
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
@@ -198,12 +197,8 @@ def _list(request):
     if "idempotency_key" in request.GET:
         return _recover(request, request.GET["idempotency_key"].strip())
     today = timezone.localdate()
-    since = _bound(request.GET.get("from", ""), end=False) or timezone.make_aware(
-        datetime.combine(today, time.min)
-    )
-    until = _bound(request.GET.get("to", ""), end=True) or timezone.make_aware(
-        datetime.combine(today + timedelta(days=1), time.min)
-    )
+    since = _bound(request.GET.get("from", ""), end=False) or day_range(today)[0]
+    until = _bound(request.GET.get("to", ""), end=True) or day_range(today)[1]
     if until <= since or until - since > timedelta(days=MAX_LIST_DAYS):
         raise ApiValidationError(
             _("The range must be positive and at most %(days)d days.") % {"days": MAX_LIST_DAYS}

@@ -1,6 +1,6 @@
 """The store app (加盟店アプリ): terminal set-up, staff sign-in, CPM payments, history, 入金 feed."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth import login as auth_login
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.dates import day_range
 from core.exceptions import DomainError
 from core.http import client_address, safe_next_url
 from merchants.models import Terminal
@@ -234,10 +235,8 @@ def history(request):
     form = HistoryDayForm(request.GET)
     valid = form.is_valid()
     day = (valid and form.cleaned_data["date"]) or timezone.localdate()
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    payments = selectors.store_payments(
-        store=request.store, since=start, until=start + timedelta(days=1)
-    )
+    since, until = day_range(day)
+    payments = selectors.store_payments(store=request.store, since=since, until=until)
     page = Paginator(payments, 50).get_page(request.GET.get("page"))
     return render(
         request,

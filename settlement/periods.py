@@ -6,20 +6,14 @@ no year-end holidays 12/31-1/3 (1/1 is also a public holiday).
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import jpholiday
-from django.utils import timezone
 
 from wallets.models import Programme
 
 Cycle = Programme.SettlementCycle
 BANK_HOLIDAYS = {(12, 31), (1, 1), (1, 2), (1, 3)}
-
-
-def midnight(day: date) -> datetime:
-    """The Tokyo moment the day begins: periods are Tokyo dates, payments stamped moments."""
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def is_business_day(day: date) -> bool:

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
+from core.dates import midnight
 from merchants.models import User
 from merchants.scope import Scope
 from payments.models import Payment
@@ -46,7 +47,7 @@ def closed_until(programme: Programme) -> datetime | None:
     end = SettlementRun.objects.filter(
         programme=programme, status=SettlementRun.Status.DONE
     ).aggregate(end=Max("period_end"))["end"]
-    return periods.midnight(end + timedelta(days=1)) if end else None
+    return midnight(end + timedelta(days=1)) if end else None
 
 
 def pending_late_cancellations(*, programme: Programme, payments):

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_log
+from core.dates import midnight
 from core.exceptions import DomainError
 from payments import services as payment_services
 from settlement import periods
@@ -231,8 +232,8 @@ def settlement_run(
 def _freeze_payouts(run: SettlementRun, programme: Programme, period: periods.Period) -> None:
     params = {
         "programme": programme.pk,
-        "start": periods.midnight(period.start),
-        "end": periods.midnight(period.end + timedelta(days=1)),
+        "start": midnight(period.start),
+        "end": midnight(period.end + timedelta(days=1)),
     }
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS settlement_claims")

@@ -9,9 +9,10 @@ from django.core.validators import MinLengthValidator, RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import add_months
 from merchants.models import Company, ExportFile, User
 from merchants.portal.access import scope_stores, scope_terminals
-from merchants.portal.selectors import HistoryFilters, add_months, value_types_for
+from merchants.portal.selectors import HistoryFilters, value_types_for
 from merchants.scope import Scope
 from merchants.validators import password_validators_for
 from payments.models import PAYMENT_NUMBER_LENGTH

@@ -8,23 +8,11 @@ from django.db.models import Exists, F, OuterRef, StringAgg, Sum, Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from core.dates import add_months, day_range
 from merchants.portal.access import scope_daily_summaries, scope_payments, scope_stores
 from merchants.scope import Scope
 from payments.models import Payment, PaymentSplit
 from wallets.models import ValueType
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (or earlier), clamped to the month's last day."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -42,8 +30,8 @@ class HistoryFilters:
 
     @classmethod
     def today(cls) -> "HistoryFilters":
-        start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-        return cls(start=start, end=start + timedelta(days=1))
+        start, end = day_range(timezone.localdate())
+        return cls(start=start, end=end)
 
     def to_json(self) -> dict:
         data = asdict(self)

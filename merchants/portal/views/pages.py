@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.dates import add_months
 from core.exceptions import DomainError
 from merchants import services
 from merchants.models import ExportFile, User
@@ -145,7 +146,7 @@ def monthly(request):
         request,
         MonthlyForm,
         "merchants/monthly.html",
-        {"first": selectors.add_months(today.replace(day=1), -2), "last": today.replace(day=1)},
+        {"first": add_months(today.replace(day=1), -2), "last": today.replace(day=1)},
         selectors.monthly_totals,
     )
 
