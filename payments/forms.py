@@ -5,6 +5,7 @@ from django.contrib.auth import password_validation
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from core.formatting import grouped
 from merchants.validators import STORE_STAFF_MIN_LENGTH
 from payments.models import Payment
 from payments.validators import validate_date_in_range
@@ -73,7 +74,7 @@ class AmountForm(forms.Form):
         if self.available is not None and amount > self.available:
             raise forms.ValidationError(
                 InsufficientBalance.message,
-                params={"available": f"{self.available:,}"},
+                params={"available": grouped(self.available)},
             )
         return amount
 

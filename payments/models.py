@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.formatting import yen
+
 PAYMENT_NUMBER_ALPHABET = string.ascii_letters + string.digits
 PAYMENT_NUMBER_LENGTH = 16
 # What a payment number looks like: URLs, forms and the API refuse anything else unread.
@@ -164,7 +166,7 @@ class PaymentSplit(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.value_type}: {self.amount:,}"
+        return f"{self.value_type}: {yen(self.amount)}"
 
 
 class CpmCode(models.Model):

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from core.dates import day_range
 from core.exceptions import DomainError
+from core.formatting import yen
 from core.http import client_address, safe_next_url
 from merchants.models import Terminal
 from payments import selectors, services
@@ -302,7 +303,7 @@ def feed_json(request):
                 {
                     "number": p.number,
                     "amount": p.amount,
-                    "amount_display": _("%(amount)s yen") % {"amount": f"{p.amount:,}"},
+                    "amount_display": yen(p.amount),
                     "time": date_format(timezone.localtime(p.created_at), "H:i:s"),
                     "mode": p.get_mode_display(),
                     "cancelled": p.is_cancelled,

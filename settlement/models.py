@@ -3,6 +3,7 @@ from django.core.validators import MinLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.formatting import yen
 from core.kana import digits, half_width_kana, normalise_kana_fields
 from merchants.models import Company
 
@@ -155,7 +156,7 @@ class PayoutLine(models.Model):
         ordering = ["pk"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.amount:,}"
+        return f"{self.get_kind_display()} {yen(self.amount)}"
 
 
 class PayingAccount(models.Model):

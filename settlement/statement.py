@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from PIL import Image, ImageDraw, ImageFont
 
+from core.formatting import grouped, yen
+
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 DPI = 150
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
@@ -17,10 +19,6 @@ MAX_LATE_LINES = 25
 
 def _font(size):
     return ImageFont.truetype(FONT, size, index=0)  # index 0 is Noto Sans CJK JP
-
-
-def _yen(value: int) -> str:
-    return f"{value:,} 円"
 
 
 def render_statement(payout, *, late_lines) -> ContentFile:
@@ -65,23 +63,23 @@ def _draw(payout, late_lines) -> bytes:
     y += 30
     draw.rectangle((MARGIN, y, right, y + 90), outline=0, width=3)
     draw.text((MARGIN + 30, y + 45), _("Payout amount"), font=big, fill=0, anchor="lm")
-    draw.text((right - 30, y + 45), _yen(payout.net), font=title, fill=0, anchor="rm")
+    draw.text((right - 30, y + 45), yen(payout.net), font=title, fill=0, anchor="rm")
     y += 140
 
     amount_rows = [
         (
             _("Payments"),
-            _("%(count)s payments") % {"count": f"{payout.payment_count:,}"},
+            _("%(count)s payments") % {"count": grouped(payout.payment_count)},
             payout.gross,
         ),
         (
             _("Cancellations in the period"),
-            _("%(count)s payments") % {"count": f"{payout.cancelled_count:,}"},
+            _("%(count)s payments") % {"count": grouped(payout.cancelled_count)},
             -payout.cancelled,
         ),
         (
             _("Adjustment (late cancellations)"),
-            _("%(count)s payments") % {"count": f"{payout.adjustment_count:,}"},
+            _("%(count)s payments") % {"count": grouped(payout.adjustment_count)},
             payout.adjustment,
         ),
         (_("Amount before fee"), "", payout.gross - payout.cancelled + payout.adjustment),
@@ -98,13 +96,13 @@ def _draw(payout, late_lines) -> bytes:
         bold = i in (3, 5)
         draw.text((MARGIN + 10, y), label, font=body, fill=0)
         draw.text((MARGIN + 620, y), count, font=body, fill=60, anchor="ra")
-        draw.text((right - 10, y), _yen(amount), font=big if bold else body, fill=0, anchor="ra")
+        draw.text((right - 10, y), yen(amount), font=big if bold else body, fill=0, anchor="ra")
         y += 46
         draw.line((MARGIN, y, right, y), fill=0 if bold else 170, width=2 if bold else 1)
     if payout.carried_forward:
         y += 14
         draw.text((MARGIN + 10, y), _("Carried forward (not yet deducted)"), font=body, fill=0)
-        draw.text((right - 10, y), _yen(payout.carried_forward), font=body, fill=0, anchor="ra")
+        draw.text((right - 10, y), yen(payout.carried_forward), font=body, fill=0, anchor="ra")
         y += 46
         draw.line((MARGIN, y, right, y), fill=170, width=1)
 
@@ -134,7 +132,7 @@ def _draw(payout, late_lines) -> bytes:
             when = timezone.localtime(payment.created_at)
             draw.text((MARGIN + 10, y), f"{when:%Y年%m月%d日 %H:%M}", font=small, fill=0)
             draw.text((MARGIN + 330, y), payment.number, font=small, fill=0)
-            draw.text((right - 10, y), _yen(-line.amount), font=small, fill=0, anchor="ra")
+            draw.text((right - 10, y), yen(-line.amount), font=small, fill=0, anchor="ra")
             y += 32
         if len(late_lines) > MAX_LATE_LINES:
             more = len(late_lines) - MAX_LATE_LINES

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.exceptions import DomainError
-from core.formatting import yen
+from core.formatting import grouped, yen
 from wallets import ledger, services
 from wallets.exceptions import IdempotencyConflict
 from wallets.models import Account, JournalEntry, Posting, Programme, Resident, ValueType, Wallet
@@ -51,8 +51,8 @@ class ProgrammeAdmin(admin.ModelAdmin):
                 _("%(programme)s: %(wallets)s wallets expired, %(total)s yen in all.")
                 % {
                     "programme": programme,
-                    "wallets": f"{report.wallets:,}",
-                    "total": f"{report.total:,}",
+                    "wallets": grouped(report.wallets),
+                    "total": grouped(report.total),
                 },
             )
 
@@ -251,7 +251,7 @@ class WalletAdmin(admin.ModelAdmin):
                 form.add_error(None, str(error))
             else:
                 self.message_user(
-                    request, _("Done: %(amount)s yen.") % {"amount": f"{data['amount']:,}"}
+                    request, _("Done: %(amount)s yen.") % {"amount": grouped(data["amount"])}
                 )
                 return redirect("admin:wallets_wallet_change", wallet.pk)
         return TemplateResponse(
@@ -280,7 +280,7 @@ class WalletAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     _("Granted %(count)s rows, %(total)s yen in all.")
-                    % {"count": count, "total": f"{plan.total:,}"},
+                    % {"count": count, "total": grouped(plan.total)},
                 )
                 return redirect(reverse("admin:wallets_wallet_changelist"))
             if "apply" in request.POST:
