@@ -8,23 +8,16 @@ from io import BytesIO
 
 import qrcode
 from django.utils.translation import gettext as _
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from core import pdf
 from payments.selectors import store_pay_url
 
-FONT_PATH = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
-FONT_BOLD_PATH = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
 DPI = 200
-A4 = (1654, 2339)  # 210 x 297 mm at 200 dpi
+A4 = pdf.a4_pixels(DPI)
 MARGIN = 120
 INK = (31, 41, 51)
 BRAND = (11, 110, 79)
-# index 0 of the collection is Japanese (JP); the other faces prefer Chinese glyph shapes.
-JP_FACE = 0
-
-
-def _font(size: int, bold: bool = False):
-    return ImageFont.truetype(FONT_BOLD_PATH if bold else FONT_PATH, size, index=JP_FACE)
 
 
 def _centred(draw, y: int, text: str, font, fill=INK) -> int:
@@ -51,9 +44,9 @@ def render_page(store) -> Image.Image:
     page = Image.new("RGB", A4, "white")
     draw = ImageDraw.Draw(page)
     draw.rectangle((0, 0, A4[0], 200), fill=BRAND)
-    _centred(draw, 60, _("Electronic voucher accepted here"), _font(72, bold=True), "white")
-    y = _centred(draw, 260, store.programme.name, _font(44))
-    y = _centred(draw, y + 40, store.name, _font(88, bold=True))
+    _centred(draw, 60, _("Electronic voucher accepted here"), pdf.font(72, bold=True), "white")
+    y = _centred(draw, 260, store.programme.name, pdf.font(44))
+    y = _centred(draw, y + 40, store.name, pdf.font(88, bold=True))
 
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=20, border=4)
     qr.add_data(store_pay_url(store))
@@ -64,9 +57,9 @@ def render_page(store) -> Image.Image:
     page.paste(image, ((A4[0] - side) // 2, y + 50))
     y += 50 + side + 40
 
-    y = _centred(draw, y, _("Passcode"), _font(48))
+    y = _centred(draw, y, _("Passcode"), pdf.font(48))
     passcode = f"{store.passcode[:3]} {store.passcode[3:]}"
-    y = _centred(draw, y + 30, passcode, _font(150, bold=True), BRAND)
+    y = _centred(draw, y + 30, passcode, pdf.font(150, bold=True), BRAND)
     y += 70
 
     steps = [
@@ -74,10 +67,10 @@ def render_page(store) -> Image.Image:
         _("2. If the camera cannot read it, tap “Enter passcode” and enter the 6 digits."),
         _("3. Enter the amount, confirm, and show the completion screen to the staff."),
     ]
-    font = _font(38)
+    font = pdf.font(38)
     for step in steps:
         y = _wrapped(draw, y, step, font, A4[0] - 2 * MARGIN - 80)
-    _centred(draw, A4[1] - 110, f"{_('Store code')}: {store.code}", _font(32), (95, 107, 122))
+    _centred(draw, A4[1] - 110, f"{_('Store code')}: {store.code}", pdf.font(32), (95, 107, 122))
     return page
 
 

@@ -6,19 +6,15 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from core import pdf
 from core.formatting import grouped, yen
 
-FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 DPI = 150
-WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
+WIDTH, HEIGHT = pdf.a4_pixels(DPI)
 MARGIN = 110
 MAX_LATE_LINES = 25
-
-
-def _font(size):
-    return ImageFont.truetype(FONT, size, index=0)  # index 0 is Noto Sans CJK JP
 
 
 def render_statement(payout, *, late_lines) -> ContentFile:
@@ -30,7 +26,7 @@ def render_statement(payout, *, late_lines) -> ContentFile:
 def _draw(payout, late_lines) -> bytes:
     image = Image.new("L", (WIDTH, HEIGHT), 255)
     draw = ImageDraw.Draw(image)
-    title, big, body, small = _font(44), _font(30), _font(24), _font(19)
+    title, big, body, small = pdf.font(44), pdf.font(30), pdf.font(24), pdf.font(19)
     right = WIDTH - MARGIN
 
     draw.text((WIDTH // 2, 120), _("Payout statement"), font=title, fill=0, anchor="mm")
