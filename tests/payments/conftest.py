@@ -1,6 +1,9 @@
+import json
+
 import pytest
 
 from merchants.models import Terminal
+from payments import services
 from payments.access import RESIDENT_SESSION_KEY, TERMINAL_COOKIE, remember_terminal
 from tests import factories
 
@@ -40,3 +43,39 @@ def store_app(client, app_terminal, store_staff):
     pair(client, app_terminal)
     client.force_login(store_staff)
     return client
+
+
+# --- POS API ---
+
+
+@pytest.fixture
+def api_key(pos_terminal):
+    _key, raw = services.api_key_create(terminal=pos_terminal, name="レジ1")
+    return raw
+
+
+@pytest.fixture
+def api(client, api_key):
+    def call(method, path, body=None, key="k-1", auth=api_key):
+        headers = {"Authorization": f"Bearer {auth}"} if auth else {}
+        if key:
+            headers["Idempotency-Key"] = key
+        return getattr(client, method)(
+            "/api/v1" + path,
+            data=json.dumps(body) if body is not None else None,
+            content_type="application/json",
+            headers=headers,
+        )
+
+    return call
+
+
+def code_for(wallet, **kw):
+    return services.cpm_code_issue(wallet=wallet, **kw)[1]
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]

@@ -18,6 +18,7 @@ from merchants.models import Terminal
 from payments import services
 from payments.models import CpmCode, Payment
 from tests import factories
+from tests.payments.conftest import code_for
 from wallets.models import Account
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,10 +52,6 @@ def pos_key(store):
     return services.api_key_create(terminal=terminal)[1]
 
 
-def code(wallet):
-    return services.cpm_code_issue(wallet=wallet)[1]
-
-
 def assert_one_payment_and_conflicts(results, *, conflict="idempotency_conflict"):
     statuses = sorted(status for status, _body in results)
     assert statuses.count(201) >= 1, results
@@ -70,7 +67,7 @@ def assert_one_payment_and_conflicts(results, *, conflict="idempotency_conflict"
 
 def test_same_key_same_wallet_and_amount_different_codes(wallet, small_store):
     raw = pos_key(small_store)
-    results = post_at_once([(raw, {"code": code(wallet), "amount": 500}) for _ in range(8)])
+    results = post_at_once([(raw, {"code": code_for(wallet), "amount": 500}) for _ in range(8)])
 
     assert_one_payment_and_conflicts(results)
     assert [status for status, _ in results].count(201) == 1
@@ -80,7 +77,7 @@ def test_same_key_same_wallet_and_amount_different_codes(wallet, small_store):
 
 def test_same_key_different_amounts(wallet, small_store):
     raw = pos_key(small_store)
-    shared = code(wallet)
+    shared = code_for(wallet)
     results = post_at_once([(raw, {"code": shared, "amount": 100 + n}) for n in range(6)])
 
     assert_one_payment_and_conflicts(results)
@@ -94,7 +91,7 @@ def test_same_key_different_amounts(wallet, small_store):
 def test_same_key_different_wallets(programme, common, small_store):
     raw = pos_key(small_store)
     wallets = [factories.funded_wallet(programme, {common: 1_000}) for _ in range(6)]
-    results = post_at_once([(raw, {"code": code(w), "amount": 300}) for w in wallets])
+    results = post_at_once([(raw, {"code": code_for(w), "amount": 300}) for w in wallets])
 
     assert_one_payment_and_conflicts(results)
     paid = Payment.objects.get().wallet
@@ -106,7 +103,7 @@ def test_same_key_different_wallets(programme, common, small_store):
 
 def test_same_key_and_code_from_different_terminals(wallet, small_store):
     # Keys are per terminal, so these are different requests: the code decides, once.
-    shared = code(wallet)
+    shared = code_for(wallet)
     results = post_at_once(
         [(pos_key(small_store), {"code": shared, "amount": 400}) for _ in range(4)]
     )
@@ -117,7 +114,7 @@ def test_same_key_and_code_from_different_terminals(wallet, small_store):
 
 def test_exact_retries_all_get_the_payment(wallet, small_store):
     raw = pos_key(small_store)
-    body = {"code": code(wallet), "amount": 900}
+    body = {"code": code_for(wallet), "amount": 900}
     results = post_at_once([(raw, body)] * 6)
 
     assert [status for status, _ in results] == [201] * 6

@@ -95,13 +95,16 @@ def test_wallet_balance_cannot_go_negative(programme, wallet):
     assert Account.objects.get(pk=account.pk).balance == 5_000
 
 
-def test_zero_postings_and_duplicate_keys_are_refused(programme, wallet, small_store, paid):
+def test_zero_postings_are_refused(paid):
     with pytest.raises(IntegrityError, match="posting_amount_not_zero"):
         sql(
             "INSERT INTO wallets_posting (entry_id, account_id, amount) "
             "SELECT %s, id, 0 FROM wallets_account LIMIT 1",
             [paid.entry_id],
         )
+
+
+def test_an_entry_key_is_used_once(programme, wallet):
     ledger.grant(
         wallet=wallet,
         value_type=Account.objects.filter(wallet=wallet).first().value_type,
@@ -114,6 +117,9 @@ def test_zero_postings_and_duplicate_keys_are_refused(programme, wallet, small_s
             "VALUES (%s, 'grant', now(), '', 'dup')",
             [programme.pk],
         )
+
+
+def test_a_payment_key_is_used_once(wallet, small_store, paid):
     second = factories.payment(wallet, small_store, 1, key="q")
     with pytest.raises(IntegrityError, match="idempotency_key"):
         sql("UPDATE payments_payment SET idempotency_key = 'p' WHERE id = %s", [second.pk])
