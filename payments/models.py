@@ -139,6 +139,11 @@ class Payment(models.Model):
     def cancel_deadline(self):
         return self.created_at + self.programme.cancel_window
 
+    @staticmethod
+    def terminal_key(mode: str, terminal, key: str) -> str:
+        """A store device's Idempotency-Key as stored: each terminal's keys are its own."""
+        return f"{mode}:{terminal.pk}:{key}"
+
     def can_be_cancelled(self, now) -> bool:
         """取消 by the store is possible until the programme's cancel window has passed."""
         return not self.is_cancelled and now <= self.cancel_deadline()

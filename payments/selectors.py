@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from merchants.models import Store, Terminal
-from payments.models import Payment
+from payments import sql
+from payments.models import Payment, PaymentSplit
 from wallets.models import Account, JournalEntry, Posting, Wallet
 
 STORE_TOKEN_SALT = "payments.store-pay"
@@ -119,15 +120,8 @@ def terminal_for_api_key(*, key_hash: str) -> Terminal | None:
     """The active terminal of an unrevoked POS key, with its store. Every API call starts
     here, so one plain statement: no query compilation."""
     terminal_fields, store_fields = Terminal._meta.concrete_fields, Store._meta.concrete_fields
-    columns = [f"t.{f.column}" for f in terminal_fields] + [f"s.{f.column}" for f in store_fields]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(columns)} FROM payments_apikey k"
-            " JOIN merchants_terminal t ON t.id = k.terminal_id"
-            " JOIN merchants_store s ON s.id = t.store_id"
-            " WHERE k.key_hash = %s AND k.revoked_at IS NULL AND t.is_active",
-            [key_hash],
-        )
+        cursor.execute(sql.TERMINAL_FOR_API_KEY, [key_hash])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -139,21 +133,17 @@ def terminal_for_api_key(*, key_hash: str) -> Terminal | None:
 
 def payment_splits(*, payment: Payment) -> list[tuple[str, int]]:
     """(value type code, amount) of a payment, in the order the ledger drew them."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT v.code, s.amount FROM payments_paymentsplit s"
-            " JOIN wallets_valuetype v ON v.id = s.value_type_id"
-            " WHERE s.payment_id = %s ORDER BY s.id",
-            [payment.pk],
-        )
-        return cursor.fetchall()
+    return list(
+        PaymentSplit.objects.filter(payment=payment)
+        .order_by("pk")
+        .values_list("value_type__code", "amount")
+    )
 
 
 def terminal_payments_for_key(*, terminal: Terminal, key: str):
-    """The POS payment (none or one) this terminal made under its Idempotency-Key, stored as
-    payment_create_cpm prefixes it: `{mode}:{terminal pk}:{key}`."""
+    """The POS payment (none or one) this terminal made under its Idempotency-Key."""
     return Payment.objects.filter(
         store_id=terminal.store_id,
         terminal=terminal,
-        idempotency_key=f"{Payment.Mode.POS.value}:{terminal.pk}:{key}",
+        idempotency_key=Payment.terminal_key(Payment.Mode.POS, terminal, key),
     )

@@ -361,7 +361,7 @@ def payment_create_cpm(
 ) -> Payment:
     """CPM / POS: the store scans the resident's code. The code is consumed with the payment."""
     nonce = _cpm_nonce(code)
-    key = f"{mode}:{terminal.pk}:{idempotency_key}"
+    key = Payment.terminal_key(mode, terminal, idempotency_key)
     store = terminal.store
     with transaction.atomic():
         # A retry answers with the first result even after the code has expired.

@@ -3,7 +3,8 @@
 Names come from the models' `_meta`; the entry part is the ledger's own (`wallets.sql`).
 """
 
-from payments.models import Payment, PaymentSplit
+from merchants.models import Store, Terminal
+from payments.models import ApiKey, Payment, PaymentSplit
 from wallets.sql import ENTRY_CTES
 
 PAYMENT, SPLIT = Payment._meta.db_table, PaymentSplit._meta.db_table
@@ -33,3 +34,16 @@ PAYMENT_FOR_KEY = f"SELECT id FROM {PAYMENT} WHERE idempotency_key = %s"
 # close takes it exclusively.
 PAYMENTS_IN_FLIGHT_LOCK = 0x70617973  # "pays"
 PAYMENTS_IN_FLIGHT_WAIT = "SELECT pg_advisory_xact_lock(%s, %s)"
+
+# Every API call starts here: the active terminal of an unrevoked key, with its store.
+TERMINAL_FOR_API_KEY = (
+    "SELECT "
+    + ", ".join(
+        [f"t.{f.column}" for f in Terminal._meta.concrete_fields]
+        + [f"s.{f.column}" for f in Store._meta.concrete_fields]
+    )
+    + f" FROM {ApiKey._meta.db_table} k"
+    f" JOIN {Terminal._meta.db_table} t ON t.id = k.terminal_id"
+    f" JOIN {Store._meta.db_table} s ON s.id = t.store_id"
+    " WHERE k.key_hash = %s AND k.revoked_at IS NULL AND t.is_active"
+)

@@ -3,8 +3,8 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection
 from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from core.dates import midnight
@@ -187,14 +187,13 @@ def programme_figures(programme: Programme) -> Figures:
 
 def _daily_spending(programme: Programme) -> list[tuple[date, int]]:
     """Payments not cancelled, per local day, over the programme's usage period so far."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT (created_at AT TIME ZONE %s)::date AS day, sum(amount)::bigint
-               FROM payments_payment WHERE programme_id = %s AND status = 'completed'
-               GROUP BY day ORDER BY day""",
-            [str(timezone.get_current_timezone()), programme.pk],
-        )
-        totals = dict(cursor.fetchall())
+    totals = dict(
+        Payment.objects.filter(programme=programme, status=Payment.Status.COMPLETED)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(total=Sum("amount"))
+        .values_list("day", "total")
+    )
     last = min(programme.ends_on, timezone.localdate())
     if totals:
         last = max(last, max(totals))

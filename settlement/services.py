@@ -26,7 +26,7 @@ from core.audit import audit_log
 from core.dates import midnight
 from core.exceptions import DomainError
 from payments import services as payment_services
-from settlement import periods
+from settlement import periods, sql
 from settlement.models import Payout, PayoutLine, SettlementRun
 from wallets import ledger
 from wallets.models import Account, JournalEntry, Programme
@@ -114,64 +114,6 @@ def _user(actor):
     return actor if getattr(actor, "pk", None) else None
 
 
-CLAIMS_TABLE_SQL = """
-CREATE TEMP TABLE settlement_claims (
-    payment_id bigint, company_id bigint, kind varchar(10), amount bigint
-) ON COMMIT DROP
-"""
-
-# One statement, so one snapshot: payments, cancellations and what earlier payouts accounted for
-# are read at the same instant. Every company with anything to settle gets a row: payments in
-# the period, or cancellations no payout has accounted for yet. Late ones (their payment in an
-# earlier, closed period) are absorbed oldest first while they fit in gross − cancelled; the
-# rest stay pending and are carried forward. The cancellations this payout accounts for are
-# kept in settlement_claims for LINES_SQL.
-FREEZE_SQL = """
-WITH gross AS (
-    SELECT company_id, count(*) AS n, sum(amount)::bigint AS total
-    FROM payments_payment
-    WHERE programme_id = %(programme)s AND created_at >= %(start)s AND created_at < %(end)s
-    GROUP BY company_id
-), unclaimed AS (
-    SELECT p.id, p.company_id, p.amount, p.created_at, p.created_at >= %(start)s AS in_period
-    FROM payments_payment p
-    WHERE p.programme_id = %(programme)s AND p.status = 'cancelled' AND p.created_at < %(end)s
-      AND NOT EXISTS (SELECT 1 FROM settlement_payoutline l WHERE l.payment_id = p.id)
-), companies AS (
-    SELECT company_id, coalesce(g.n, 0) AS n, coalesce(g.total, 0) AS gross,
-           count(u.id) FILTER (WHERE u.in_period) AS cancelled_n,
-           coalesce(sum(u.amount) FILTER (WHERE u.in_period), 0)::bigint AS cancelled
-    FROM gross g FULL JOIN unclaimed u USING (company_id)
-    GROUP BY company_id, g.n, g.total
-), claims AS (
-    SELECT u.id AS payment_id, u.company_id, u.amount,
-           CASE WHEN u.in_period THEN 'cancelled'
-                WHEN sum(u.amount) FILTER (WHERE NOT u.in_period) OVER (
-                    PARTITION BY u.company_id ORDER BY u.created_at, u.id
-                ) <= c.gross - c.cancelled THEN 'late'
-                ELSE 'pending' END AS kind
-    FROM unclaimed u JOIN companies c USING (company_id)
-), kept AS (
-    INSERT INTO settlement_claims (payment_id, company_id, kind, amount)
-    SELECT payment_id, company_id, kind, amount FROM claims WHERE kind <> 'pending'
-)
-SELECT c.company_id, c.n, c.gross, c.cancelled_n, c.cancelled,
-       count(l.payment_id) FILTER (WHERE l.kind = 'late'),
-       coalesce(sum(l.amount) FILTER (WHERE l.kind = 'late'), 0)::bigint,
-       coalesce(sum(l.amount) FILTER (WHERE l.kind = 'pending'), 0)::bigint
-FROM companies c LEFT JOIN claims l USING (company_id)
-GROUP BY c.company_id, c.n, c.gross, c.cancelled_n, c.cancelled
-ORDER BY c.company_id
-"""
-
-LINES_SQL = """
-INSERT INTO settlement_payoutline (payout_id, payment_id, kind, amount)
-SELECT o.id, c.payment_id, c.kind, c.amount
-FROM settlement_claims c JOIN settlement_payout o ON o.company_id = c.company_id
-WHERE o.run_id = %(run)s
-"""
-
-
 def settlement_run(
     *, programme: Programme, period_end: date, actor=None, today: date | None = None
 ) -> SettlementRun:
@@ -237,8 +179,8 @@ def _freeze_payouts(run: SettlementRun, programme: Programme, period: periods.Pe
     }
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS settlement_claims")
-        cursor.execute(CLAIMS_TABLE_SQL)
-        cursor.execute(FREEZE_SQL, params)
+        cursor.execute(sql.CLAIMS_TABLE)
+        cursor.execute(sql.FREEZE, params)
         rows = cursor.fetchall()
     payouts = []
     for company_id, n, gross, cancelled_n, cancelled, late_n, late, pending in rows:
@@ -265,7 +207,7 @@ def _freeze_payouts(run: SettlementRun, programme: Programme, period: periods.Pe
         )
     Payout.objects.bulk_create(payouts, batch_size=1000)
     with connection.cursor() as cursor:
-        cursor.execute(LINES_SQL, {"run": run.pk})
+        cursor.execute(sql.LINES, {"run": run.pk})
 
 
 def _post_settlement(payout_id: int, *, actor, memo: str) -> None:
