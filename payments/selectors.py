@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from merchants.models import Store, Terminal
 from payments import sql
-from payments.models import Payment, PaymentSplit
+from payments.models import Payment
 from wallets.models import Account, JournalEntry, Posting, Wallet
 
 STORE_TOKEN_SALT = "payments.store-pay"
@@ -133,11 +133,9 @@ def terminal_for_api_key(*, key_hash: str) -> Terminal | None:
 
 def payment_splits(*, payment: Payment) -> list[tuple[str, int]]:
     """(value type code, amount) of a payment, in the order the ledger drew them."""
-    return list(
-        PaymentSplit.objects.filter(payment=payment)
-        .order_by("pk")
-        .values_list("value_type__code", "amount")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql.PAYMENT_SPLITS, [payment.pk])
+        return cursor.fetchall()
 
 
 def terminal_payments_for_key(*, terminal: Terminal, key: str):

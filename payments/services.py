@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -367,12 +366,9 @@ def payment_create_cpm(
         # A retry answers with the first result even after the code has expired.
         if existing := payment_for_key(key):
             return _same_cpm_request(existing, store=store, amount=amount, nonce=nonce)
-        cpm = (
-            CpmCode.objects.select_for_update()
-            .filter(nonce=nonce)
-            .values_list("pk", "wallet_id", "payment_id", "expires_at")
-            .first()
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql.CPM_CODE_LOCK, [nonce])
+            cpm = cursor.fetchone()
         if cpm is None:
             raise CodeInvalid()
         cpm_id, wallet_id, used_id, expires_at = cpm
@@ -398,13 +394,10 @@ def payment_create_cpm(
         )
         # A replay of this key made with another code (the wallet lock made us wait for it, so
         # its code's link is committed and seen) is not the same request.
-        consumed = (
-            CpmCode.objects.filter(pk=cpm_id)
-            .filter(~Exists(CpmCode.objects.filter(payment_id=payment.pk)))
-            .update(payment_id=payment.pk)
-        )
-        if consumed != 1:
-            raise IdempotencyConflict()
+        with connection.cursor() as cursor:
+            cursor.execute(sql.CPM_CODE_CONSUME, {"payment": payment.pk, "code": cpm_id})
+            if cursor.rowcount != 1:
+                raise IdempotencyConflict()
         return payment
 
 
