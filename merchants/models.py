@@ -142,6 +142,10 @@ class Terminal(models.Model):
     external_id = models.CharField(_("external terminal ID"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Wrong terminal passwords in a row; at the limit the set-up stays locked until a merchant
+    # admin lifts it, so the 10^8 passwords cannot be walked through from many addresses.
+    failed_setup_attempts = models.PositiveSmallIntegerField(_("failed set-up attempts"), default=0)
+    setup_locked_at = models.DateTimeField(_("set-up locked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("terminal")

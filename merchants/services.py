@@ -35,6 +35,23 @@ def terminal_password_regenerate(*, actor: User, terminal: Terminal) -> Terminal
     return terminal
 
 
+def terminal_setup_unlock(*, actor: User, terminal: Terminal) -> Terminal:
+    """Lifts the lock left by wrong terminal passwords; the count starts again from zero."""
+    updated = Terminal.objects.filter(pk=terminal.pk, setup_locked_at__isnull=False).update(
+        setup_locked_at=None, failed_setup_attempts=0
+    )
+    if updated:
+        audit_log(
+            action="merchants.terminal.setup_unlocked",
+            actor=actor,
+            obj=terminal,
+            company=terminal.store.company,
+            terminal_id=terminal.terminal_id,
+        )
+    terminal.refresh_from_db(fields=["setup_locked_at", "failed_setup_attempts"])
+    return terminal
+
+
 def merchant_user_create(
     *,
     actor: User,

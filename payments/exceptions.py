@@ -57,6 +57,32 @@ class TerminalSetupFailed(DomainError):
     message = _("The terminal ID or terminal password is not correct.")
 
 
+class TerminalSetupLocked(DomainError):
+    code = "terminal_setup_locked"
+    message = _(
+        "Set-up of this terminal is locked after repeated wrong terminal passwords. Please ask "
+        "your company's admin to lift the lock on the merchant admin's Terminals page."
+    )
+
+
+class StaffSignInFailed(DomainError):
+    code = "staff_sign_in_failed"
+    message = _("The login ID or password is not correct.")
+
+
+class CurrentPasswordInvalid(DomainError):
+    code = "current_password_invalid"
+    message = _("The current password is not correct.")
+
+
+class StaffSignInThrottled(DomainError):
+    code = "staff_sign_in_throttled"
+    message = _(
+        "Too many wrong passwords on this device. Please wait 15 minutes and try again, or ask "
+        "your store manager to reset your password."
+    )
+
+
 # --- POS API (/api/v1/) ------------------------------------------------------------------
 
 

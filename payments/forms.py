@@ -132,6 +132,10 @@ class StaffSignInForm(forms.Form):
 
 
 class StorePasswordForm(forms.Form):
+    current_password = forms.CharField(
+        label=_("Current password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
     new_password1 = forms.CharField(
         label=_("New password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -148,6 +152,7 @@ class StorePasswordForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        current = cleaned.get("current_password")
         p1, p2 = cleaned.get("new_password1"), cleaned.get("new_password2")
         if p1 and p2 and p1 != p2:
             raise forms.ValidationError(_("The two passwords do not match."))
@@ -156,7 +161,8 @@ class StorePasswordForm(forms.Form):
                 self.add_error(
                     "new_password1", _("The password must be at least 12 characters long.")
                 )
-            if p1 == self.user.username or self.user.check_password(p1):
+            # Compared with what was typed, not the stored hash: that would test passwords unthrottled.
+            if p1 in (self.user.username, current):
                 self.add_error(
                     "new_password1", _("Choose a new password different from the current one.")
                 )

@@ -19,15 +19,20 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import audit_log
 from core.formatting import grouped
 from core.ratelimit import rate_limit_exceeded, rate_limit_hit
-from merchants.models import Store, Terminal
+from merchants.models import Store, Terminal, User
 from payments import sql
+from payments.access import STORE_ROLES
 from payments.exceptions import (
     CodeExpired,
     CodeInvalid,
     CodeUsed,
+    CurrentPasswordInvalid,
     PasscodeInvalid,
     SignInFailed,
+    StaffSignInFailed,
+    StaffSignInThrottled,
     TerminalSetupFailed,
+    TerminalSetupLocked,
     TicketLocked,
     TooManyAttempts,
 )
@@ -53,6 +58,12 @@ ATTEMPT_WINDOW = timedelta(minutes=15)
 # Passcodes are 6 digits: a million guesses. 5 wrong ones per ticket per window is plenty for a
 # person mistyping and useless for enumerating stores.
 PASSCODE_MAX_FAILURES = 5
+# A terminal password is 8 digits (10^8): 10 wrong ones in a row lock the terminal's set-up until
+# a merchant admin lifts it. Unknown IDs are counted for a month to answer alike.
+TERMINAL_SETUP_MAX_FAILURES = 10
+UNKNOWN_TERMINAL_WINDOW = timedelta(days=30)
+# Store app staff sign-in: 10 wrong passwords per paired device per window (and the address limit).
+STORE_SIGN_IN_DEVICE_MAX_FAILURES = 10
 CPM_CODE_LIFETIME = timedelta(seconds=60)
 CPM_SIGNING_SALT = "payments.cpm-code"
 
@@ -405,24 +416,45 @@ def payment_create_cpm(
 
 
 def terminal_find_for_setup(*, terminal_id: str, password: str, client_address: str) -> Terminal:
-    """端末ID + 端末パスワード, as in the store app manual; wrong pairs are throttled per address."""
+    """端末ID + 端末パスワード, as in the store app manual.
+
+    Wrong passwords count per address and per terminal; at TERMINAL_SETUP_MAX_FAILURES in a row
+    the terminal's set-up stays locked until a merchant admin lifts it. An unknown ID locks after
+    as many tries, so the lock notice does not tell which IDs exist.
+    """
     address_key = _guard_address("terminal", client_address)
-    terminal = (
-        Terminal.objects.select_related("store__company", "store__programme")
-        .filter(
-            terminal_id=terminal_id,
-            kind=Terminal.Kind.STORE_APP,
-            is_active=True,
-            store__is_active=True,
+    with transaction.atomic():
+        terminal = (
+            Terminal.objects.select_for_update(of=("self",))
+            .select_related("store__company", "store__programme")
+            .filter(
+                terminal_id=terminal_id,
+                kind=Terminal.Kind.STORE_APP,
+                is_active=True,
+                store__is_active=True,
+            )
+            .first()
         )
-        .first()
-    )
-    if terminal is None or not secrets.compare_digest(
-        terminal.setup_password.encode(), password.encode()
-    ):
-        rate_limit_hit(key=address_key, window=ATTEMPT_WINDOW)
-        raise TerminalSetupFailed()
-    return terminal
+        if terminal is None:
+            rate_limit_hit(key=address_key, window=ATTEMPT_WINDOW)
+            tries = rate_limit_hit(key=f"terminal:id:{terminal_id}", window=UNKNOWN_TERMINAL_WINDOW)
+            locked = tries >= TERMINAL_SETUP_MAX_FAILURES
+        elif terminal.setup_locked_at is not None:
+            locked = True
+        elif secrets.compare_digest(terminal.setup_password.encode(), password.encode()):
+            if terminal.failed_setup_attempts:
+                terminal.failed_setup_attempts = 0
+                terminal.save(update_fields=["failed_setup_attempts"])
+            return terminal
+        else:
+            rate_limit_hit(key=address_key, window=ATTEMPT_WINDOW)
+            terminal.failed_setup_attempts += 1
+            locked = terminal.failed_setup_attempts >= TERMINAL_SETUP_MAX_FAILURES
+            if locked:
+                terminal.setup_locked_at = timezone.now()
+            terminal.save(update_fields=["failed_setup_attempts", "setup_locked_at"])
+    # Raised after commit: the failure count must stick.
+    raise TerminalSetupLocked() if locked else TerminalSetupFailed()
 
 
 def terminal_pair(*, terminal: Terminal, client_address: str) -> None:
@@ -475,7 +507,47 @@ def api_key_revoke(*, api_key: ApiKey, actor=None) -> ApiKey:
     return api_key
 
 
-def store_staff_password_change(*, user, password: str) -> None:
+def _store_sign_in_guard(*, terminal: Terminal, client_address: str) -> tuple[str, str]:
+    """The store app's own limits, per paired device and per address; django-axes is not involved."""
+    device_key = f"store-login:terminal:{terminal.pk}"
+    if rate_limit_exceeded(
+        key=device_key, limit=STORE_SIGN_IN_DEVICE_MAX_FAILURES, window=ATTEMPT_WINDOW
+    ):
+        raise StaffSignInThrottled()
+    return device_key, _guard_address("store-login", client_address)
+
+
+def _store_sign_in_failed(keys: tuple[str, str]) -> None:
+    for key in keys:
+        rate_limit_hit(key=key, window=ATTEMPT_WINDOW)
+
+
+def store_staff_sign_in(*, terminal: Terminal, username: str, password: str, client_address: str):
+    """A staff member or manager of the terminal's store, by login ID and password.
+
+    Any other login ID gets the wrong-password answer with its password unchecked: the store app
+    must not be an oracle for, nor a way to lock, merchant-admin or Django-admin accounts.
+    """
+    keys = _store_sign_in_guard(terminal=terminal, client_address=client_address)
+    user = User.objects.filter(
+        username=username, is_active=True, role__in=STORE_ROLES, store_id=terminal.store_id
+    ).first()
+    if user is None:
+        User().set_password(password)  # the time of a real check, as Django's ModelBackend does
+    elif user.check_password(password):
+        return user
+    _store_sign_in_failed(keys)
+    raise StaffSignInFailed()
+
+
+def store_staff_password_change(
+    *, user, terminal: Terminal, current_password: str, password: str, client_address: str
+) -> None:
+    """Always asks the current password; wrong ones count like wrong sign-ins on the device."""
+    keys = _store_sign_in_guard(terminal=terminal, client_address=client_address)
+    if not user.check_password(current_password):
+        _store_sign_in_failed(keys)
+        raise CurrentPasswordInvalid()
     user.set_password(password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])

@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
 from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect, JsonResponse
@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -42,6 +41,9 @@ from payments.models import Payment
 
 SETUP_SALT = "payments.terminal-setup"
 SETUP_MAX_AGE = 600  # the confirmation screen must be answered within ten minutes
+# The password is checked by services.store_staff_sign_in, not authenticate(): django-axes
+# must neither count nor lock merchant-admin accounts from the store app.
+STORE_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 # --- Terminal set-up and sign-in -----------------------------------------------------------
@@ -104,25 +106,17 @@ def login(request):
     next_url = safe_next_url(request, request.POST.get("next") or request.GET.get("next"), "")
     form = StaffSignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        # authenticate() lets django-axes count failures per login ID and address.
-        user = authenticate(
-            request,
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password"],
-        )
-        if getattr(request, "axes_locked_out", False):
-            # Answer in the store app's own page and language instead of axes' generic 403.
-            request.axes_locked_out = False
-            form.add_error(
-                None,
-                _("This login ID is locked after repeated failures. Please try again later."),
+        try:
+            user = services.store_staff_sign_in(
+                terminal=terminal,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                client_address=client_address(request),
             )
-        elif user is None:
-            form.add_error(None, _("The login ID or password is not correct."))
-        elif not is_store_user_of(user, terminal):
-            form.add_error(None, _("This login ID cannot use this store's terminal."))
+        except DomainError as error:
+            form.add_error(None, str(error))
         else:
-            auth_login(request, user)
+            auth_login(request, user, backend=STORE_BACKEND)
             if user.must_change_password:
                 return redirect("payments:store_password")
             return HttpResponseRedirect(next_url or reverse("payments:store_home"))
@@ -139,11 +133,19 @@ def password(request):
         return redirect("payments:store_login")
     form = StorePasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.store_staff_password_change(
-            user=request.user, password=form.cleaned_data["new_password1"]
-        )
-        update_session_auth_hash(request, request.user)
-        return redirect("payments:store_home")
+        try:
+            services.store_staff_password_change(
+                user=request.user,
+                terminal=terminal,
+                current_password=form.cleaned_data["current_password"],
+                password=form.cleaned_data["new_password1"],
+                client_address=client_address(request),
+            )
+        except DomainError as error:
+            form.add_error("current_password", str(error))
+        else:
+            update_session_auth_hash(request, request.user)
+            return redirect("payments:store_home")
     return render(request, "payments/store/password.html", {"form": form, "terminal": terminal})
 
 

@@ -198,6 +198,18 @@ def terminal_password(request, pk):
     return redirect("merchants:terminals")
 
 
+@merchant_required
+@require_POST
+def terminal_unlock(request, pk):
+    """Lifts a set-up lock; like a new password, not for store staff."""
+    terminal = get_object_or_404(scope_terminals(request.scope).select_related("store"), pk=pk)
+    if request.user.role == User.Role.STORE_STAFF:
+        raise Http404
+    services.terminal_setup_unlock(actor=request.user, terminal=terminal)
+    messages.success(request, _("Set-up of %(terminal)s is unlocked.") % {"terminal": terminal})
+    return redirect("merchants:terminals")
+
+
 def _user_admin(request):
     if not can_manage_users(request.user):
         raise Http404
