@@ -35,6 +35,8 @@ class RateLimit(models.Model):
     key = models.CharField(_("key"), max_length=200, unique=True)
     window_start = models.DateTimeField(_("window start"))
     count = models.PositiveIntegerField(_("count"), default=0)
+    # Each counter keeps its own window so one purge can honour them all (15 minutes, 1 hour, a year).
+    window_length = models.DurationField(_("window length"))
 
     class Meta:
         db_table = "payments_ratelimit"  # moved from payments; the table kept its name

@@ -27,13 +27,27 @@ def rate_limit_hit(*, key: str, window: timedelta) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {TABLE} (key, window_start, count) VALUES (%s, %s, 1)
+            INSERT INTO {TABLE} (key, window_start, count, window_length) VALUES (%s, %s, 1, %s)
             ON CONFLICT (key) DO UPDATE SET
+              window_length = EXCLUDED.window_length,
               count = CASE WHEN {TABLE}.window_start <= %s THEN 1 ELSE {TABLE}.count + 1 END,
               window_start = CASE WHEN {TABLE}.window_start <= %s THEN EXCLUDED.window_start
                                   ELSE {TABLE}.window_start END
             RETURNING count
             """,
-            [key, now, now - window, now - window],
+            [key, now, window, now - window, now - window],
         )
         return cursor.fetchone()[0]
+
+
+def rate_limit_clear(*, key: str) -> None:
+    """Forget a counter, e.g. the failures of a secret that was then entered right."""
+    RateLimit.objects.filter(key=key).delete()
+
+
+def rate_limit_purge(*, now=None) -> int:
+    """Delete the counters whose own window has passed; returns how many."""
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE window_start + window_length <= %s", [now])
+        return cursor.rowcount

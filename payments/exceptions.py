@@ -38,7 +38,16 @@ class SignInFailed(DomainError):
 class TicketLocked(DomainError):
     code = "ticket_locked"
     message = _(
-        "The PIN was entered wrongly too many times. This ticket can be used again from %(until)s."
+        "The PIN was entered wrongly too many times. Please wait 15 minutes and try again. If you"
+        " have forgotten the PIN, the city office named on your notice can issue a new one."
+    )
+
+
+class TicketBlocked(DomainError):
+    code = "ticket_blocked"
+    message = _(
+        "The PIN was entered wrongly too many times, so this ticket is locked. Please contact the"
+        " city office named on your notice to have the lock lifted or a new PIN issued."
     )
 
 

@@ -6,19 +6,21 @@ for every entry. These functions are called alike by the resident pages, the sto
 Django admin and the merchant admin.
 """
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth.hashers import check_password, make_password
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_log
+from core.exceptions import DomainError
 from core.formatting import grouped
-from core.ratelimit import rate_limit_exceeded, rate_limit_hit
+from core.ratelimit import rate_limit_clear, rate_limit_exceeded, rate_limit_hit
 from merchants.models import Store, Terminal, User
 from payments import sql
 from payments.access import STORE_ROLES
@@ -33,6 +35,7 @@ from payments.exceptions import (
     StaffSignInThrottled,
     TerminalSetupFailed,
     TerminalSetupLocked,
+    TicketBlocked,
     TicketLocked,
     TooManyAttempts,
 )
@@ -47,12 +50,17 @@ from wallets.exceptions import (
     StoreNotEligible,
     ValidationFailed,
 )
-from wallets.models import Account, JournalEntry, Wallet
+from wallets.models import Account, JournalEntry, Wallet, pin_failure_keys
 
-# Resident PIN: 5 wrong PINs lock the ticket for 15 minutes; one address may fail 20 times in
-# 15 minutes whatever the ticket, so nobody can walk through ticket numbers with common PINs.
+# Resident PIN: 5 wrong PINs lock the ticket for 15 minutes, and failures add up until the right
+# PIN: the 10th wrong one locks it until city staff lift the lock, so a ticket yields 10 guesses,
+# not 480 a day. One address may fail 20 times in 15 minutes whatever the ticket, so nobody can
+# walk through ticket numbers with common PINs.
 PIN_MAX_FAILURES = 5
 PIN_LOCK = timedelta(minutes=15)
+PIN_MAX_TOTAL_FAILURES = 10
+# Longer than any programme (135-180 days): in practice the count ends only with the right PIN.
+PIN_FAILURE_MEMORY = timedelta(days=400)
 ADDRESS_MAX_FAILURES = 20
 ATTEMPT_WINDOW = timedelta(minutes=15)
 # Passcodes are 6 digits: a million guesses. 5 wrong ones per ticket per window is plenty for a
@@ -78,34 +86,41 @@ def _guard_address(scope: str, client_address: str) -> str:
 # --- Residents -----------------------------------------------------------------------------
 
 
-def _locked(wallet: Wallet) -> TicketLocked:
-    until = date_format(timezone.localtime(wallet.locked_until), "DATETIME_FORMAT")
-    return TicketLocked(until=until)
+@functools.cache
+def _dummy_pin_hash() -> str:
+    return make_password(secrets.token_hex(8))
 
 
-def resident_sign_in(*, ticket_number: str, pin: str, client_address: str, now=None) -> Wallet:
-    """Ticket number + PIN. Wrong PINs count per ticket (lock) and per address (throttle)."""
-    now = now or timezone.now()
+def _ticket_lock(recent_key: str, total_key: str) -> DomainError | None:
+    if rate_limit_exceeded(key=total_key, limit=PIN_MAX_TOTAL_FAILURES, window=PIN_FAILURE_MEMORY):
+        return TicketBlocked()
+    if rate_limit_exceeded(key=recent_key, limit=PIN_MAX_FAILURES, window=PIN_LOCK):
+        return TicketLocked()
+    return None
+
+
+def resident_sign_in(*, ticket_number: str, pin: str, client_address: str) -> Wallet:
+    """Ticket number + PIN. Wrong PINs count per ticket number (lock) and per address (throttle).
+
+    A number no ticket has is counted, locked and hashed exactly like a real one, so neither the
+    answer nor its time tells whether a ticket exists.
+    """
     address_key = _guard_address("pin", client_address)
-    with transaction.atomic():
-        wallet = Wallet.objects.select_for_update().filter(ticket_number=ticket_number).first()
-        if wallet is not None and wallet.is_locked(now):
-            raise _locked(wallet)
-        if wallet is not None and wallet.check_pin(pin):
-            if wallet.failed_pin_attempts or wallet.locked_until:
-                wallet.failed_pin_attempts, wallet.locked_until = 0, None
-                wallet.save(update_fields=["failed_pin_attempts", "locked_until"])
-            return wallet
-        rate_limit_hit(key=address_key, window=ATTEMPT_WINDOW)
-        if wallet is not None:
-            wallet.failed_pin_attempts += 1
-            if wallet.failed_pin_attempts >= PIN_MAX_FAILURES:
-                wallet.failed_pin_attempts, wallet.locked_until = 0, now + PIN_LOCK
-            wallet.save(update_fields=["failed_pin_attempts", "locked_until"])
-    # Raised after commit: the failure count must stick.
-    if wallet is not None and wallet.is_locked(now):
-        raise _locked(wallet)
-    raise SignInFailed()
+    recent_key, total_key = pin_failure_keys(ticket_number)
+    if lock := _ticket_lock(recent_key, total_key):
+        raise lock
+    # Counted before the PIN is checked, so parallel guesses cannot slip past the limits.
+    recent = rate_limit_hit(key=recent_key, window=PIN_LOCK)
+    total = rate_limit_hit(key=total_key, window=PIN_FAILURE_MEMORY)
+    if total > PIN_MAX_TOTAL_FAILURES or recent > PIN_MAX_FAILURES:
+        raise _ticket_lock(recent_key, total_key)
+    wallet = Wallet.objects.filter(ticket_number=ticket_number).first()
+    if check_password(pin, wallet.pin_hash if wallet else _dummy_pin_hash()) and wallet:
+        rate_limit_clear(key=recent_key)
+        rate_limit_clear(key=total_key)
+        return wallet
+    rate_limit_hit(key=address_key, window=ATTEMPT_WINDOW)
+    raise _ticket_lock(recent_key, total_key) or SignInFailed()
 
 
 def store_find_by_passcode(*, wallet: Wallet, passcode: str, client_address: str) -> Store:

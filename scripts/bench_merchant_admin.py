@@ -139,8 +139,8 @@ def load(payments: int):
     )
     sql(
         """INSERT INTO wallets_wallet (programme_id, resident_id, ticket_number, pin_hash,
-                                       failed_pin_attempts, created_at)
-           SELECT %s, id, lpad(id::text, 12, '0'), 'x', 0, now() FROM wallets_resident""",
+                                       created_at)
+           SELECT %s, id, lpad(id::text, 12, '0'), 'x', now() FROM wallets_resident""",
         [programme.pk],
     )
     sql(

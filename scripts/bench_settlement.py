@@ -86,8 +86,8 @@ def generate(payments: int, companies: int) -> int:
         )
         sql(
             """INSERT INTO wallets_wallet (programme_id, resident_id, ticket_number, pin_hash,
-                   failed_pin_attempts, created_at)
-               SELECT %(programme)s, r.id, lpad(r.id::text, 12, '0'), '!', 0, now()
+                   created_at)
+               SELECT %(programme)s, r.id, lpad(r.id::text, 12, '0'), '!', now()
                FROM wallets_resident r""",
             p,
         )

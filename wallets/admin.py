@@ -15,7 +15,16 @@ from core.exceptions import DomainError
 from core.formatting import grouped, yen
 from wallets import ledger, services
 from wallets.exceptions import IdempotencyConflict
-from wallets.models import Account, JournalEntry, Posting, Programme, Resident, ValueType, Wallet
+from wallets.models import (
+    NEW_PIN_DIGITS,
+    Account,
+    JournalEntry,
+    Posting,
+    Programme,
+    Resident,
+    ValueType,
+    Wallet,
+)
 
 
 class ValueTypeInline(admin.TabularInline):
@@ -92,14 +101,14 @@ class BalanceInline(ReadOnlyInline):
 class WalletForm(forms.ModelForm):
     pin = forms.RegexField(
         label=_("PIN"),
-        regex=r"^\d{4,8}$",
+        regex=rf"^\d{{{NEW_PIN_DIGITS},8}}$",
         required=False,
-        help_text=_("4 to 8 digits; leave empty to keep the current PIN."),
+        help_text=_("6 to 8 digits; leave empty to keep the current PIN."),
     )
 
     class Meta:
         model = Wallet
-        fields = ["programme", "resident", "ticket_number", "pin", "locked_until"]
+        fields = ["programme", "resident", "ticket_number", "pin"]
 
     def clean(self):
         cleaned = super().clean()
@@ -158,11 +167,12 @@ class BulkGrantForm(forms.Form):
 @admin.register(Wallet)
 class WalletAdmin(admin.ModelAdmin):
     form = WalletForm
-    list_display = ["ticket_number", "resident", "programme", "total_balance", "locked_until"]
+    list_display = ["ticket_number", "resident", "programme", "total_balance"]
     list_filter = ["programme"]
     search_fields = ["ticket_number", "resident__name", "resident__name_kana"]
     autocomplete_fields = ["resident"]
     inlines = [BalanceInline]
+    actions = ["unlock_pin"]
     change_form_template = "admin/wallets/wallet/change_form.html"
     change_list_template = "admin/wallets/wallet/change_list.html"
 
@@ -177,6 +187,15 @@ class WalletAdmin(admin.ModelAdmin):
     @admin.display(description=_("balance (yen)"), ordering="total")
     def total_balance(self, obj):
         return yen(obj.total or 0)
+
+    @admin.action(description=_("Lift the PIN lock (wrong PINs)"), permissions=["change"])
+    def unlock_pin(self, request, queryset):
+        for wallet in queryset:
+            services.wallet_pin_unlock(wallet=wallet, actor=request.user)
+        self.message_user(
+            request,
+            _("PIN lock lifted for %(count)s tickets.") % {"count": grouped(len(queryset))},
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False  # a ticket with history is kept; its balance can be adjusted or expired

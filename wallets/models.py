@@ -121,6 +121,16 @@ def new_ticket_number() -> str:
     return f"{secrets.randbelow(10**12):012d}"
 
 
+# New PINs have 6 digits; tickets issued with 4 keep working (the sign-in takes 4 to 8).
+NEW_PIN_DIGITS = 6
+
+
+def pin_failure_keys(ticket_number: str) -> tuple[str, str]:
+    """Rate-limit keys of wrong PINs (recent, total) by ticket *number*, so that a number no
+    ticket has is counted and locked exactly like a real one."""
+    return f"pin:ticket:{ticket_number}", f"pin:ticket-total:{ticket_number}"
+
+
 class Wallet(models.Model):
     """A resident's electronic ticket (電子チケット) in one programme, opened with ticket number + PIN."""
 
@@ -134,8 +144,6 @@ class Wallet(models.Model):
         _("ticket number"), max_length=12, unique=True, default=new_ticket_number
     )
     pin_hash = models.CharField(_("PIN (hashed)"), max_length=200)
-    failed_pin_attempts = models.PositiveSmallIntegerField(_("failed PIN attempts"), default=0)
-    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -156,9 +164,6 @@ class Wallet(models.Model):
 
     def check_pin(self, pin: str) -> bool:
         return check_password(pin, self.pin_hash)
-
-    def is_locked(self, now=None) -> bool:
-        return self.locked_until is not None and self.locked_until > (now or timezone.now())
 
 
 class Account(models.Model):

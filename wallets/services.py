@@ -1,4 +1,4 @@
-"""Wallet rules that span several models: bulk grants from a CSV file."""
+"""Wallet rules that span several models: bulk grants from a CSV file, lifting a PIN lock."""
 
 import csv
 import hashlib
@@ -9,10 +9,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
+from core.ratelimit import rate_limit_clear
 from wallets import ledger
-from wallets.models import Programme, ValueType, Wallet
+from wallets.models import Programme, ValueType, Wallet, pin_failure_keys
 
 GRANT_CSV_COLUMNS = ["ticket_number", "value_type", "amount", "memo"]
+
+
+def wallet_pin_unlock(*, wallet: Wallet, actor) -> None:
+    """City staff lift the lock of a ticket whose PIN was entered wrongly too many times."""
+    for key in pin_failure_keys(wallet.ticket_number):
+        rate_limit_clear(key=key)
+    audit_log(action="wallets.wallet.pin_unlocked", actor=actor, obj=wallet)
 
 
 def decode_csv(data: bytes) -> str:

@@ -34,7 +34,7 @@ def test_demo_data_is_sound_and_prints_every_sign_in(tmp_path):
         "store_manager",
         "store_staff",
     }
-    assert all(len(r["pin"]) == 4 for r in logins["residents"])
+    assert all(len(r["pin"]) == 6 for r in logins["residents"])
     wallet = Wallet.objects.get(ticket_number=logins["residents"][0]["ticket_number"])
     assert wallet.check_pin(logins["residents"][0]["pin"])
     assert Payment.objects.filter(status="cancelled").exists()

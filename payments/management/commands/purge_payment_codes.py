@@ -1,14 +1,13 @@
 """Delete what the payment pages leave behind: unused resident codes long expired and rate-limit
-counters whose window has passed. Safe to run any time (e.g. nightly from cron)."""
+counters whose own window has passed. Safe to run any time (e.g. nightly from cron)."""
 
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from core.models import RateLimit
+from core.ratelimit import rate_limit_purge
 from payments.models import CpmCode
-from payments.services import ATTEMPT_WINDOW
 
 
 class Command(BaseCommand):
@@ -19,5 +18,6 @@ class Command(BaseCommand):
         codes, _ = CpmCode.objects.filter(
             payment__isnull=True, expires_at__lt=now - timedelta(days=1)
         ).delete()
-        counters, _ = RateLimit.objects.filter(window_start__lt=now - ATTEMPT_WINDOW).delete()
+        # Each counter by its own window: a 1-hour reset counter outlives the 15-minute PIN ones.
+        counters = rate_limit_purge(now=now)
         self.stdout.write(f"deleted {codes} codes, {counters} rate-limit counters")

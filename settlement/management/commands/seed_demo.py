@@ -19,7 +19,7 @@ from payments.models import Payment
 from settlement.periods import period_containing
 from settlement.services import payout_mark_paid, settlement_run
 from wallets import ledger
-from wallets.models import Programme, Resident, ValueType, Wallet
+from wallets.models import NEW_PIN_DIGITS, Programme, Resident, ValueType, Wallet
 
 STAFF_PASSWORD = "Demo-pass-2026"
 APP_STAFF_PASSWORD = "Demo-store-app-2026"
@@ -337,6 +337,5 @@ class Command(BaseCommand):
 
 def demo_pin(ticket_number: str) -> str:
     """PINs are stored hashed, so the demo's derive from the ticket number to be printable again."""
-    return (
-        f"{int(hashlib.sha256(f'demo-pin:{ticket_number}'.encode()).hexdigest(), 16) % 10_000:04d}"
-    )
+    digest = int(hashlib.sha256(f"demo-pin:{ticket_number}".encode()).hexdigest(), 16)
+    return f"{digest % 10**NEW_PIN_DIGITS:0{NEW_PIN_DIGITS}d}"
