@@ -147,12 +147,16 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8)
 
 LOGIN_URL = "admin:login"
 
-# Failed sign-ins: django-axes locks per account and per address (never one address for all).
+# Failed sign-ins (docs/security.md): django-axes gives the quick limit per (account, address) only,
+# so no address can lock an account for anyone else, and a try during the lock does not renew it.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Proxies in front that append to X-Forwarded-For; core.http.client_address reads it for everyone.
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "core.http.client_address"
 
 # E-mail: EMAIL_BACKEND=smtp (default), filebased (writes to EMAIL_FILE_PATH) or console.
 EMAIL_BACKEND_KIND = env_str("EMAIL_BACKEND", "smtp")
@@ -194,13 +198,17 @@ LOGGING = {
 AXES_VERBOSE = False
 
 # --- Merchant admin ---
-# Axes above locks an account after 5 failures (the "username" group; the combined group can never
-# count more, it only keeps axes' W006 check satisfied). No "ip_address" lock: it would shut out
-# every account behind a shop's shared address. The per-address limit is
-# merchants.portal.security.address_throttled: it refuses more tries from that address and locks nobody.
+# No "ip_address" lock: it would shut out every account behind a shop's shared address. The
+# per-address budget is merchants.portal.security.address_throttled: it refuses more tries from that
+# address and locks nobody.
 AXES_LOCKOUT_CALLABLE = "merchants.portal.views.auth.locked_out"
 # Failed sign-ins (password or e-mailed code) from one address, any account, within the cool-off.
 MERCHANT_ADDRESS_FAILURE_LIMIT = env_int("MERCHANT_ADDRESS_FAILURE_LIMIT", 20)
+# Consecutive failures on one account from unknown devices, ever; then only a password reset by
+# e-mail or an unlock by city staff or the company admin opens it (NIST SP 800-63B 3.2.2: at most 100).
+MERCHANT_ACCOUNT_FAILURE_LIMIT = env_int("MERCHANT_ACCOUNT_FAILURE_LIMIT", 100)
+# The signed cookie that marks a browser where the account passed the e-mailed code.
+MERCHANT_KNOWN_DEVICE_DAYS = env_int("MERCHANT_KNOWN_DEVICE_DAYS", 90)
 MERCHANT_IDLE_SECONDS = env_int("MERCHANT_IDLE_MINUTES", 30) * 60
 OTP_EMAIL_SUBJECT = _("Your sign-in code")
 OTP_EMAIL_BODY_TEMPLATE_PATH = "merchants/emails/otp_code_body.txt"

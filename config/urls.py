@@ -3,9 +3,14 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from merchants.portal.forms import AdminSignInForm
+from merchants.portal.views.auth import admin_password_change
+
 admin.site.site_header = _("Electronic voucher administration")
 admin.site.site_title = _("Electronic voucher administration")
 admin.site.index_title = _("City staff")
+# Django admin's sign-in and password change in the merchant admin's limits (docs/security.md).
+admin.site.login_form = AdminSignInForm
 
 
 def healthz(request):
@@ -16,6 +21,7 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/password_change/", admin_password_change),
     path("admin/", admin.site.urls),
     path("merchant/settlement/", include("merchants.portal.settlement_urls")),
     path("merchant/", include("merchants.portal.urls")),

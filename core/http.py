@@ -1,13 +1,30 @@
 """Request helpers every portal needs: the client's address and a safe place to go next."""
 
+import ipaddress
+
+from django.conf import settings
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def client_address(request) -> str:
-    """The client's address as django-axes sees it, so AXES_PROXY_COUNT applies behind a proxy."""
-    from axes.helpers import get_client_ip_address
+    """The client's address, read the same way by django-axes and every limit of ours.
 
-    return get_client_ip_address(request) or ""
+    With AXES_PROXY_COUNT = N (N proxies in front, each appending the address it saw), the client is
+    the N-th X-Forwarded-For entry from the right; anything left of it was written by the client and
+    is ignored. With N = 0 the header is never read. django-ipware's proxy_count counts differently
+    (one nginx hop with "client" in the header gives None), so the rule is spelt out here.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    count = settings.AXES_IPWARE_PROXY_COUNT
+    if not count:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(hops) < count:
+        return remote  # not through the expected proxies: only the connection is known
+    try:
+        return str(ipaddress.ip_address(hops[-count]))
+    except ValueError:
+        return remote
 
 
 def safe_next_url(request, url: str | None, default: str) -> str:

@@ -183,6 +183,8 @@ class User(AbstractUser):
         verbose_name=_("store"),
     )
     must_change_password = models.BooleanField(_("must change password"), default=True)
+    # The long per-account budget (docs/security.md): consecutive failures from unknown devices.
+    failed_sign_ins = models.PositiveIntegerField(_("failed sign-ins"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("user")

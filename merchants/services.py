@@ -3,9 +3,7 @@
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Sum
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from core.audit import audit_log
 from merchants.models import Company, Terminal, User, new_terminal_password
@@ -113,10 +111,12 @@ def merchant_user_deactivate(*, actor: User, user: User) -> User:
 
 
 def merchant_user_unlock(*, actor: User, user: User) -> None:
-    """Lift django-axes' lock (company admins for their company, city staff for anyone)."""
+    """Lift the account's lock and axes' pauses (company admins for their company, city staff for
+    anyone)."""
     from axes.utils import reset
 
     reset(username=user.username)
+    User.objects.filter(pk=user.pk).update(failed_sign_ins=0)
     audit_log(
         action="merchants.user.unlocked",
         actor=actor,
@@ -147,16 +147,12 @@ def company_update(*, actor: User, company: Company, changes: dict) -> Company:
 
 
 def locked_usernames(usernames) -> set[str]:
-    """The accounts django-axes currently locks (アカウントロック状態), among these login IDs."""
-    from axes.models import AccessAttempt
+    """The accounts whose long sign-in budget is spent (アカウントロック状態), among these login IDs.
 
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return {
-        row["username"]
-        for row in AccessAttempt.objects.filter(
-            username__in=list(usernames), attempt_time__gte=since
-        )
-        .values("username")
-        .annotate(failures=Sum("failures_since_start"))
-        if row["failures"] >= settings.AXES_FAILURE_LIMIT
-    }
+    axes' pauses per (account, address) lock nobody else out, so they are not shown."""
+    return set(
+        User.objects.filter(
+            username__in=list(usernames),
+            failed_sign_ins__gte=settings.MERCHANT_ACCOUNT_FAILURE_LIMIT,
+        ).values_list("username", flat=True)
+    )

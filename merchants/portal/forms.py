@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_login_failed
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from core.dates import add_months
 from merchants.models import Company, ExportFile, User
 from merchants.portal.access import scope_stores, scope_terminals
+from merchants.portal.security import (
+    sign_in_failed,
+    sign_in_refused,
+    sign_in_succeeded,
+)
 from merchants.portal.selectors import HistoryFilters, value_types_for
 from merchants.scope import Scope
 from merchants.validators import password_validators_for
@@ -57,16 +64,70 @@ class MerchantPolicyMixin:
                 self.add_error(password_field_name, error)
 
 
-class PasswordChangeForm(MerchantPolicyMixin, auth_forms.PasswordChangeForm):
+PAUSED = _(
+    "There have been too many failed sign-ins. Please wait and try again, or set a new password "
+    'through the e-mail from "Forgot your password?".'
+)
+
+
+class CurrentPasswordLimitMixin:
+    """The current password on a change form counts in the sign-in limits, so a session left open
+    is not an unlimited password oracle."""
+
+    def __init__(self, *args, request, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_old_password(self):
+        username = self.user.get_username()
+        if sign_in_refused(self.request, username):
+            raise forms.ValidationError(PAUSED, code="paused")
+        old_password = self.cleaned_data["old_password"]
+        if not self.user.check_password(old_password):
+            user_login_failed.send(
+                sender=__name__, credentials={"username": username}, request=self.request
+            )
+            sign_in_failed(self.request, username)
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
+
+
+class PasswordChangeForm(
+    CurrentPasswordLimitMixin, MerchantPolicyMixin, auth_forms.PasswordChangeForm
+):
     """パスワード変更, also the forced change at first sign-in."""
 
 
+class AdminPasswordChange(CurrentPasswordLimitMixin, auth_forms.PasswordChangeForm):
+    """Django admin's own password change, in the same limits."""
+
+
+class AdminSignInForm(AdminAuthenticationForm):
+    """Django admin's sign-in in the same limits as the merchant admin's (docs/security.md)."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username and sign_in_refused(self.request, username):
+            raise forms.ValidationError(PAUSED, code="paused")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if username and self.get_user() is None:
+                sign_in_failed(self.request, username)
+            raise
+
+
 class SetPasswordForm(MerchantPolicyMixin, auth_forms.SetPasswordForm):
-    """Password reset by e-mail: the new password is the user's own, so no forced change after."""
+    """Password reset by e-mail: the new password is the user's own, so no forced change after;
+    and the proof of the mailbox lifts the account's lock."""
 
     def save(self, commit=True):
         self.user.must_change_password = False
-        return super().save(commit)
+        user = super().save(commit)
+        sign_in_succeeded(user)
+        return user
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

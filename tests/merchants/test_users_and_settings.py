@@ -86,8 +86,9 @@ def test_store_manager_registers_only_staff_of_own_store(
 
 @pytest.mark.django_db
 def test_list_search_lock_state_unlock_and_deactivate(
-    client, merchant_login, company_admin, store_staff, store_manager
+    client, merchant_login, company_admin, store_staff, store_manager, settings
 ):
+    settings.MERCHANT_ACCOUNT_FAILURE_LIMIT = 5  # the long budget, spent quickly
     for _ in range(5):
         client.post("/merchant/login/", {"username": store_staff.username, "password": "bad"})
     merchant_login(client, company_admin)
@@ -120,7 +121,8 @@ def test_store_manager_cannot_unlock_or_touch_company_admin(
 
 
 @pytest.mark.django_db
-def test_django_admin_shows_lock_and_city_staff_unlocks(client, city_staff, store_staff):
+def test_django_admin_shows_lock_and_city_staff_unlocks(client, city_staff, store_staff, settings):
+    settings.MERCHANT_ACCOUNT_FAILURE_LIMIT = 5  # the long budget, spent quickly
     for _ in range(5):
         client.post("/merchant/login/", {"username": store_staff.username, "password": "bad"})
     client.force_login(city_staff)

@@ -4,11 +4,13 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -19,18 +21,35 @@ from core.audit import audit_log
 from core.http import client_address, safe_next_url
 from core.ratelimit import rate_limit_hit
 from merchants.portal.access import LOGIN_URL
-from merchants.portal.forms import CodeForm, LoginForm, PasswordChangeForm, PasswordResetForm
+from merchants.portal.forms import (
+    AdminPasswordChange,
+    CodeForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+)
 from merchants.portal.forms import SetPasswordForm as MerchantSetPasswordForm
-from merchants.portal.security import address_throttled, code_failed
+from merchants.portal.security import (
+    address_throttled,
+    code_failed,
+    known_device,
+    known_device_remember,
+    sign_in_failed,
+    sign_in_refused,
+    sign_in_succeeded,
+)
+from merchants.portal.tasks import send_password_reset
 
 NEXT_KEY = "merchant_next"
 
 
 def locked_out(request, original_response=None, credentials=None):
-    """django-axes' lockout answer: a plain page in the user's language instead of a bare 403."""
+    """Every lock's answer, whether or not the account exists: a page in the user's language that
+    says what to do, instead of axes' bare 403."""
     if request.user.is_authenticated:
         logout(request)
-    return render(request, "merchants/locked_out.html", status=429)
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "merchants/locked_out.html", {"cooloff_minutes": minutes}, status=429)
 
 
 @sensitive_post_parameters("password")
@@ -40,13 +59,12 @@ def login_view(request):
         return redirect("merchants:home")
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if address_throttled(request):
-            return render(request, "merchants/locked_out.html", {"address": True}, status=429)
-        user = authenticate(
-            request,
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password"],
-        )
+        username = form.cleaned_data["username"]
+        if sign_in_refused(request, username):
+            return locked_out(request)
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if user is None:
+            sign_in_failed(request, username)
         if getattr(request, "axes_locked_out", False):
             return locked_out(request)
         if user is None or not user.is_merchant:
@@ -97,18 +115,25 @@ def code_view(request):
     if user is None:
         return redirect(LOGIN_URL)
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and address_throttled(request):
-        logout(request)
-        return render(request, "merchants/locked_out.html", {"address": True}, status=429)
+    if (
+        request.method == "POST"
+        and not known_device(request, user.username)
+        and address_throttled(request)
+    ):
+        return locked_out(request)
     if request.method == "POST" and form.is_valid():
         device = _device(user)
         allowed, _data = device.verify_is_allowed()
         if allowed and device.verify_token(form.cleaned_data["code"]):
             otp_login(request, device)
+            sign_in_succeeded(user)
             next_url = request.session.pop(NEXT_KEY, "") or reverse("merchants:home")
             if user.must_change_password:
-                return redirect("merchants:password_change")
-            return redirect(safe_next_url(request, next_url, reverse("merchants:home")))
+                response = redirect("merchants:password_change")
+            else:
+                response = redirect(safe_next_url(request, next_url, reverse("merchants:home")))
+            known_device_remember(response, user)
+            return response
         if code_failed(request, user):
             return locked_out(request)
         form.add_error(
@@ -140,7 +165,7 @@ def password_change_view(request):
     user = request.user
     if not (user.is_authenticated and user.is_merchant and user.is_verified()):
         return redirect(LOGIN_URL)
-    form = PasswordChangeForm(user, request.POST or None)
+    form = PasswordChangeForm(user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         form.user.must_change_password = False
         form.save()
@@ -149,7 +174,9 @@ def password_change_view(request):
             action="merchants.user.password_changed", actor=user, obj=user, company=user.company
         )
         messages.success(request, _("Your password has been changed."))
-        return redirect("merchants:home")
+        response = redirect("merchants:home")
+        known_device_remember(response, form.user)  # the cookie is bound to the password
+        return response
     return render(
         request,
         "merchants/password_change.html",
@@ -166,26 +193,33 @@ def logout_view(request):
 
 class PasswordResetView(auth_views.PasswordResetView):
     """At most a few reset mails an hour per e-mail address and per client address, so the form
-    cannot be used to flood someone's inbox. Over the limit the answer looks the same."""
+    cannot be used to flood someone's inbox. Over the limit the answer looks the same.
+
+    The mail is looked up and sent by the background worker, on both paths, so the answer takes
+    the same time whether or not the address has an account."""
 
     def form_valid(self, form):
+        email = form.cleaned_data["email"]
         keys = [
-            f"password-reset:email:{form.cleaned_data['email'].lower()}",
+            f"password-reset:email:{email.lower()}",
             f"password-reset:addr:{client_address(self.request)}",
         ]
         counts = [rate_limit_hit(key=key, window=RESET_WINDOW) for key in keys]
-        if max(counts) > RESET_LIMIT:
-            return redirect(self.get_success_url())
-        return super().form_valid(form)
+        if max(counts) <= RESET_LIMIT:
+            task_kwargs = {
+                "email": email,
+                "domain": self.request.get_host(),
+                "use_https": self.request.is_secure(),
+                "language": translation.get_language(),
+            }
+            transaction.on_commit(lambda: send_password_reset.enqueue(**task_kwargs))
+        return redirect(self.get_success_url())
 
 
 RESET_LIMIT, RESET_WINDOW = 3, timedelta(hours=1)
 password_reset = PasswordResetView.as_view(
     form_class=PasswordResetForm,
     template_name="merchants/password_reset.html",
-    subject_template_name="merchants/emails/password_reset_subject.txt",
-    email_template_name="merchants/emails/password_reset_body.txt",
-    html_email_template_name="merchants/emails/password_reset_body.html",
     success_url=reverse_lazy("merchants:password_reset_done"),
 )
 password_reset_done = auth_views.PasswordResetDoneView.as_view(
@@ -199,3 +233,20 @@ password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="merchants/password_reset_complete.html"
 )
+
+
+class AdminPasswordChangeView(auth_views.PasswordChangeView):
+    """Django admin's password change with the current password in the sign-in limits."""
+
+    form_class = AdminPasswordChange
+    success_url = reverse_lazy("admin:password_change_done")
+    template_name = "registration/password_change_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def get_context_data(self, **kwargs):
+        return {**admin.site.each_context(self.request), **super().get_context_data(**kwargs)}
+
+
+admin_password_change = admin.site.admin_view(AdminPasswordChangeView.as_view())
