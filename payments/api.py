@@ -10,8 +10,9 @@ import re
 from datetime import datetime, timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db.models import Prefetch, Q
 from django.http import JsonResponse
 from django.urls import reverse
@@ -81,7 +82,9 @@ def api_view(*methods):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if request.method not in methods:
-                return error(MethodNotAllowed())
+                response = error(MethodNotAllowed())
+                response["Allow"] = ", ".join(methods)  # RFC 9110 15.5.6
+                return response
             scheme, _sep, raw_key = request.headers.get("Authorization", "").partition(" ")
             terminal = (
                 selectors.terminal_for_api_key(key_hash=services.api_key_hash(raw_key.strip()))
@@ -103,7 +106,14 @@ def api_view(*methods):
 
 def _json_body(request) -> dict:
     try:
-        body = json.loads(request.body or b"{}")
+        raw = request.body
+    except RequestDataTooBig:
+        raise ApiValidationError(
+            _("The request body must be at most %(size)d bytes.")
+            % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        ) from None
+    try:
+        body = json.loads(raw or b"{}")
     except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
         body = None
     if not isinstance(body, dict):

@@ -141,3 +141,24 @@ def test_a_nul_in_the_idempotency_key_is_a_validation_error(api, wallet):
 def test_out_of_range_dates_say_so_in_japanese(api):
     response = api("get", "/payments?from=9999-12-30&to=9999-12-31")
     assert response.json()["error"]["message"] == "2000年から2099年までの日付を入力してください。"
+
+
+def test_a_body_over_the_upload_limit_is_the_json_error(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    response = api("post", "/payments", {"code": "x" * 2_000, "amount": 1})
+    assert_error(response, 400, "validation_error")
+    assert "1000" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("delete", "/payments", "GET, POST"),
+        ("put", "/payments/AbCdEfGh12345678", "GET"),
+        ("get", "/payments/AbCdEfGh12345678/cancel", "POST"),
+    ],
+)
+def test_a_wrong_method_says_which_are_allowed(api, method, path, allow):
+    response = api(method, path)
+    assert_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == allow
