@@ -26,7 +26,7 @@ from core.exceptions import DomainError
 from payments import selectors, services
 from payments.exceptions import ApiValidationError, MethodNotAllowed, NotFound, Unauthorized
 from payments.models import Payment, PaymentSplit
-from payments.openapi import openapi_document
+from payments.openapi import BOUND_FORM, KEY_PATTERN, openapi_document
 from payments.validators import (
     MAX_KEY_LENGTH,
     MAX_LIST_DAYS,
@@ -129,12 +129,17 @@ def payments(request):
 
 
 def _is_key(key: str) -> bool:
-    """1-100 characters and no NUL, which PostgreSQL text cannot hold."""
-    return 0 < len(key) <= MAX_KEY_LENGTH and "\x00" not in key
+    """1-100 characters, none of them a NUL (PostgreSQL text cannot hold it), no space at
+    either end (the document's pattern)."""
+    return (
+        0 < len(key) <= MAX_KEY_LENGTH
+        and "\x00" not in key
+        and re.fullmatch(KEY_PATTERN, key) is not None
+    )
 
 
 def _create(request):
-    key = request.headers.get("Idempotency-Key", "").strip()
+    key = request.headers.get("Idempotency-Key", "")
     if not _is_key(key):
         raise ApiValidationError(_("An Idempotency-Key header (1-100 characters) is required."))
     body = _json_body(request)
@@ -159,6 +164,8 @@ def _bound(value: str, *, end: bool):
     """A date (the whole day, Tokyo time) or an ISO date-time, in the years searches allow."""
     if not value:
         return None
+    if not re.fullmatch(BOUND_FORM, value):
+        raise ApiValidationError(_("from and to must be dates (YYYY-MM-DD) or ISO date-times."))
     try:
         day, moment = parse_date(value), parse_datetime(value)
     except ValueError:  # well-formed but impossible, e.g. 2026-02-30
@@ -205,7 +212,7 @@ def _after_cursor(value: str) -> Q:
 
 def _list(request):
     if "idempotency_key" in request.GET:
-        return _recover(request, request.GET["idempotency_key"].strip())
+        return _recover(request, request.GET["idempotency_key"])
     today = timezone.localdate()
     since = _bound(request.GET.get("from", ""), end=False) or day_range(today)[0]
     until = _bound(request.GET.get("to", ""), end=True) or day_range(today)[1]

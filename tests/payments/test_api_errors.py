@@ -119,6 +119,9 @@ def test_validation_of_headers_and_ranges(api, client, api_key):
         ("get", "/payments?cursor=junk", None, 400, "validation_error"),
         ("get", "/payments?idempotency_key=%00", None, 400, "validation_error"),
         ("get", "/payments?idempotency_key=", None, 400, "validation_error"),
+        ("get", "/payments?idempotency_key=%20k", None, 400, "validation_error"),
+        ("get", "/payments?from=20260101", None, 400, "validation_error"),
+        ("get", "/payments?from=2026-01-01T10", None, 400, "validation_error"),
         ("post", "/payments", "[" * 100_000 + "]" * 100_000, 400, "validation_error"),
         ("post", "/payments", '{"a": ' * 100_000, 400, "validation_error"),
     ],
@@ -133,8 +136,9 @@ def test_junk_input_is_a_json_error_not_a_500(client, api_key, method, path, bod
     assert_error(response, status, code)
 
 
-def test_a_nul_in_the_idempotency_key_is_a_validation_error(api, wallet):
-    response = api("post", "/payments", {"code": code_for(wallet), "amount": 100}, key="a\x00b")
+@pytest.mark.parametrize("key", ["a\x00b", " k", "k "])
+def test_an_idempotency_key_the_document_does_not_allow_is_refused(api, wallet, key):
+    response = api("post", "/payments", {"code": code_for(wallet), "amount": 100}, key=key)
     assert_error(response, 400, "validation_error")
 
 
