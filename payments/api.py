@@ -160,9 +160,10 @@ def _create(request):
     )
 
 
-def _bound(value: str, *, end: bool):
-    """A date (the whole day, Tokyo time) or an ISO date-time, in the years searches allow."""
-    if not value:
+def _bound(value: str | None, *, end: bool):
+    """A date (the whole day, Tokyo time) or an ISO date-time, in the years searches allow;
+    None when not given (an empty value is refused, as the document's pattern says)."""
+    if value is None:
         return None
     if not re.fullmatch(BOUND_FORM, value):
         raise ApiValidationError(_("from and to must be dates (YYYY-MM-DD) or ISO date-times."))
@@ -181,8 +182,8 @@ def _bound(value: str, *, end: bool):
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
-def _page_size(value: str) -> int:
-    if not value:
+def _page_size(value: str | None) -> int:
+    if value is None:
         return PAGE_SIZE
     if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise ApiValidationError(
@@ -211,16 +212,17 @@ def _after_cursor(value: str) -> Q:
 
 
 def _list(request):
+    today = timezone.localdate()
+    # Every parameter's form is checked, also beside idempotency_key, which then ignores them.
+    since = _bound(request.GET.get("from"), end=False) or day_range(today)[0]
+    until = _bound(request.GET.get("to"), end=True) or day_range(today)[1]
+    size = _page_size(request.GET.get("limit"))
     if "idempotency_key" in request.GET:
         return _recover(request, request.GET["idempotency_key"])
-    today = timezone.localdate()
-    since = _bound(request.GET.get("from", ""), end=False) or day_range(today)[0]
-    until = _bound(request.GET.get("to", ""), end=True) or day_range(today)[1]
     if until <= since or until - since > timedelta(days=MAX_LIST_DAYS):
         raise ApiValidationError(
             _("The range must be positive and at most %(days)d days.") % {"days": MAX_LIST_DAYS}
         )
-    size = _page_size(request.GET.get("limit", ""))
     rows = _payments(request.terminal).filter(created_at__gte=since, created_at__lt=until)
     if cursor := request.GET.get("cursor"):
         rows = rows.filter(_after_cursor(cursor))

@@ -214,7 +214,7 @@ def openapi_document() -> dict:
                             "description": "For a POS that lost the answer to a POST (a timeout, "
                             "a dropped connection): the Idempotency-Key it sent. The answer lists "
                             "the payment this terminal made under that key, or none if the "
-                            "payment was not made; the other parameters are then ignored.",
+                            "payment was not made; the other parameters are then checked but not applied.",
                             "schema": KEY,
                         },
                     ],
