@@ -12,7 +12,7 @@ from payments.exceptions import (
     NotFound,
     Unauthorized,
 )
-from payments.models import PAYMENT_NUMBER_PATTERN
+from payments.models import PAYMENT_NUMBER_PATTERN, Payment
 from payments.validators import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -39,8 +39,9 @@ _DAY = r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 _TIME = r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?"
 BOUND_FORM = f"^[0-9]{{4}}{_DAY}{_TIME}$"
 BOUND_PATTERN = f"^20[0-9]{{2}}{_DAY}{_TIME}$"
-# Keys are used as sent: none starts or ends with a space.
-KEY_PATTERN = r"^\S(.*\S)?$"
+# Keys are used as sent: none starts or ends with a space, none holds a NUL (PostgreSQL text
+# cannot).
+KEY_PATTERN = r"^[^\s\x00]([^\x00\n]*[^\s\x00])?$"
 
 # What each operation can refuse; its 4xx responses, their statuses and codes derive from these.
 CREATE_ERRORS = (
@@ -155,7 +156,11 @@ def openapi_document() -> dict:
                                             "(valid 60 seconds, single use); text that is not "
                                             "a code this city signed is code_invalid.",
                                         },
-                                        "amount": {"type": "integer", "minimum": 1},
+                                        "amount": {
+                                            "type": "integer",
+                                            "minimum": 1,
+                                            "maximum": Payment.MAX_AMOUNT,
+                                        },
                                     },
                                 }
                             }
