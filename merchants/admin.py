@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import AutocompleteAdmin
 from merchants.models import Company, ExportFile, Store, Terminal, User
 from merchants.services import locked_usernames, merchant_user_unlock
 
@@ -14,7 +15,7 @@ class StoreInline(admin.TabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(AutocompleteAdmin):
     list_display = ["code", "name", "phone", "email"]
     search_fields = ["code", "name", "name_kana"]
     inlines = [StoreInline]
@@ -41,7 +42,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Terminal)
-class TerminalAdmin(admin.ModelAdmin):
+class TerminalAdmin(AutocompleteAdmin):
     list_display = ["terminal_id", "name", "kind", "store", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["terminal_id", "name", "store__name", "store__code", "external_id"]
@@ -50,7 +51,7 @@ class TerminalAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AutocompleteAdmin, BaseUserAdmin):
     list_display = [
         "username",
         "name",

@@ -5,7 +5,7 @@ from django.http import FileResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyInline
+from core.admin import AutocompleteAdmin, ReadOnlyInline
 from core.exceptions import DomainError
 from merchants.models import Store, Terminal
 from payments import services
@@ -95,7 +95,7 @@ class TerminalInline(admin.TabularInline):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(AutocompleteAdmin):
     """Stores are registered here, beside their QR sheets (the pay URL is a payments route)."""
 
     list_display = [
@@ -122,7 +122,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AutocompleteAdmin):
     """POS keys: the key is shown once, on creation; only its hash is stored. Revoke, never edit."""
 
     form = ApiKeyForm

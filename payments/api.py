@@ -10,8 +10,9 @@ import re
 from datetime import datetime, timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db.models import Prefetch, Q
 from django.http import JsonResponse
 from django.urls import reverse
@@ -25,7 +26,7 @@ from core.exceptions import DomainError
 from payments import selectors, services
 from payments.exceptions import ApiValidationError, MethodNotAllowed, NotFound, Unauthorized
 from payments.models import Payment, PaymentSplit
-from payments.openapi import openapi_document
+from payments.openapi import BOUND_FORM, KEY_PATTERN, openapi_document
 from payments.validators import (
     MAX_KEY_LENGTH,
     MAX_LIST_DAYS,
@@ -81,7 +82,9 @@ def api_view(*methods):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if request.method not in methods:
-                return error(MethodNotAllowed())
+                response = error(MethodNotAllowed())
+                response["Allow"] = ", ".join(methods)  # RFC 9110 15.5.6
+                return response
             scheme, _sep, raw_key = request.headers.get("Authorization", "").partition(" ")
             terminal = (
                 selectors.terminal_for_api_key(key_hash=services.api_key_hash(raw_key.strip()))
@@ -103,7 +106,14 @@ def api_view(*methods):
 
 def _json_body(request) -> dict:
     try:
-        body = json.loads(request.body or b"{}")
+        raw = request.body
+    except RequestDataTooBig:
+        raise ApiValidationError(
+            _("The request body must be at most %(size)d bytes.")
+            % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        ) from None
+    try:
+        body = json.loads(raw or b"{}")
     except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
         body = None
     if not isinstance(body, dict):
@@ -119,16 +129,18 @@ def payments(request):
 
 
 def _is_key(key: str) -> bool:
-    """1-100 characters and no NUL, which PostgreSQL text cannot hold."""
-    return 0 < len(key) <= MAX_KEY_LENGTH and "\x00" not in key
+    """1-100 characters in the document's pattern (no NUL, no space at either end)."""
+    return len(key) <= MAX_KEY_LENGTH and re.fullmatch(KEY_PATTERN, key) is not None
 
 
 def _create(request):
-    key = request.headers.get("Idempotency-Key", "").strip()
+    key = request.headers.get("Idempotency-Key", "")
     if not _is_key(key):
         raise ApiValidationError(_("An Idempotency-Key header (1-100 characters) is required."))
     body = _json_body(request)
     code, amount = body.get("code"), body.get("amount")
+    if isinstance(amount, float) and amount.is_integer():
+        amount = int(amount)  # 100.0 is an integer to JSON Schema, so to the document
     if not isinstance(code, str) or not code:
         raise ApiValidationError(_("code must be the text read from the resident's QR code."))
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
@@ -145,10 +157,13 @@ def _create(request):
     )
 
 
-def _bound(value: str, *, end: bool):
-    """A date (the whole day, Tokyo time) or an ISO date-time, in the years searches allow."""
-    if not value:
+def _bound(value: str | None, *, end: bool):
+    """A date (the whole day, Tokyo time) or an ISO date-time, in the years searches allow;
+    None when not given (an empty value is refused, as the document's pattern says)."""
+    if value is None:
         return None
+    if not re.fullmatch(BOUND_FORM, value):
+        raise ApiValidationError(_("from and to must be dates (YYYY-MM-DD) or ISO date-times."))
     try:
         day, moment = parse_date(value), parse_datetime(value)
     except ValueError:  # well-formed but impossible, e.g. 2026-02-30
@@ -164,8 +179,8 @@ def _bound(value: str, *, end: bool):
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
-def _page_size(value: str) -> int:
-    if not value:
+def _page_size(value: str | None) -> int:
+    if value is None:
         return PAGE_SIZE
     if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise ApiValidationError(
@@ -194,16 +209,17 @@ def _after_cursor(value: str) -> Q:
 
 
 def _list(request):
-    if "idempotency_key" in request.GET:
-        return _recover(request, request.GET["idempotency_key"].strip())
     today = timezone.localdate()
-    since = _bound(request.GET.get("from", ""), end=False) or day_range(today)[0]
-    until = _bound(request.GET.get("to", ""), end=True) or day_range(today)[1]
+    # Every parameter's form is checked, also beside idempotency_key, which then ignores them.
+    since = _bound(request.GET.get("from"), end=False) or day_range(today)[0]
+    until = _bound(request.GET.get("to"), end=True) or day_range(today)[1]
+    size = _page_size(request.GET.get("limit"))
+    if "idempotency_key" in request.GET:
+        return _recover(request, request.GET["idempotency_key"])
     if until <= since or until - since > timedelta(days=MAX_LIST_DAYS):
         raise ApiValidationError(
             _("The range must be positive and at most %(days)d days.") % {"days": MAX_LIST_DAYS}
         )
-    size = _page_size(request.GET.get("limit", ""))
     rows = _payments(request.terminal).filter(created_at__gte=since, created_at__lt=until)
     if cursor := request.GET.get("cursor"):
         rows = rows.filter(_after_cursor(cursor))

@@ -1,9 +1,18 @@
-"""The POS API's OpenAPI 3 document, written by hand; tests check every path resolves."""
+"""The POS API's OpenAPI 3 document, written by hand; tests check every path resolves and
+schemathesis checks the API keeps to it."""
 
 from django.conf import settings
 
-from payments.exceptions import API_ERRORS
-from payments.models import PAYMENT_NUMBER_PATTERN
+from payments.exceptions import (
+    API_ERRORS,
+    ApiValidationError,
+    CodeExpired,
+    CodeInvalid,
+    CodeUsed,
+    NotFound,
+    Unauthorized,
+)
+from payments.models import PAYMENT_NUMBER_PATTERN, Payment
 from payments.validators import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -12,14 +21,73 @@ from payments.validators import (
     MAX_PAGE_SIZE,
     PAGE_SIZE,
 )
+from wallets.exceptions import (
+    AlreadyCancelled,
+    IdempotencyConflict,
+    InsufficientBalance,
+    OutsideCancelWindow,
+    ProgrammeNotActive,
+    StoreNotEligible,
+)
 
 ERROR_CODES = sorted({error.code for error in API_ERRORS})
 
+# from/to as the API reads them: a day, or a day and a time with an optional offset. The API
+# refuses any other form first (BOUND_FORM), then years outside validators.EARLIEST_YEAR..
+# LATEST_YEAR with their own message; the document states both in one pattern.
+_DAY = r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_TIME = r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?"
+BOUND_FORM = f"^[0-9]{{4}}{_DAY}{_TIME}$"
+BOUND_PATTERN = f"^20[0-9]{{2}}{_DAY}{_TIME}$"
+# Keys are used as sent: none starts or ends with a space, none holds a NUL (PostgreSQL text
+# cannot).
+KEY_PATTERN = r"^[^\s\x00]([^\x00\n]*[^\s\x00])?$"
 
-def _error(description: str) -> dict:
+# What each operation can refuse; its 4xx responses, their statuses and codes derive from these.
+CREATE_ERRORS = (
+    ApiValidationError,
+    CodeInvalid,
+    Unauthorized,
+    IdempotencyConflict,
+    CodeUsed,
+    CodeExpired,
+    InsufficientBalance,
+    StoreNotEligible,
+    ProgrammeNotActive,
+)
+LIST_ERRORS = (ApiValidationError, Unauthorized)
+GET_ERRORS = (Unauthorized, NotFound)
+CANCEL_ERRORS = (Unauthorized, NotFound, AlreadyCancelled, OutsideCancelWindow)
+
+
+def _error_schema(codes: list[str]) -> dict:
     return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "enum": codes},
+                    "message": {"type": "string"},
+                },
+            }
+        },
+    }
+
+
+def _errors(errors) -> dict:
+    """One response per status, whose schema allows exactly the codes answered with it."""
+    codes: dict[str, list[str]] = {}
+    for error in errors:
+        codes.setdefault(str(error.status), []).append(error.code)
+    return {
+        status: {
+            "description": " or ".join(names),
+            "content": {"application/json": {"schema": _error_schema(sorted(names))}},
+        }
+        for status, names in sorted(codes.items())
     }
 
 
@@ -37,6 +105,7 @@ NUMBER = {
     "description": "決済番号 (16 letters and digits); any other text is not_found",
     "schema": {"type": "string", "pattern": f"^{PAYMENT_NUMBER_PATTERN}$"},
 }
+KEY = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN}
 
 
 def openapi_document() -> dict:
@@ -69,11 +138,7 @@ def openapi_document() -> dict:
                                 "A retry with the same key and body returns the first result; "
                                 "the same key with a different body is idempotency_conflict."
                             ),
-                            "schema": {
-                                "type": "string",
-                                "minLength": 1,
-                                "maxLength": MAX_KEY_LENGTH,
-                            },
+                            "schema": KEY,
                         }
                     ],
                     "requestBody": {
@@ -86,10 +151,16 @@ def openapi_document() -> dict:
                                     "properties": {
                                         "code": {
                                             "type": "string",
+                                            "minLength": 1,
                                             "description": "Text of the resident's QR code "
-                                            "(valid 60 seconds, single use).",
+                                            "(valid 60 seconds, single use); text that is not "
+                                            "a code this city signed is code_invalid.",
                                         },
-                                        "amount": {"type": "integer", "minimum": 1},
+                                        "amount": {
+                                            "type": "integer",
+                                            "minimum": 1,
+                                            "maximum": Payment.MAX_AMOUNT,
+                                        },
                                     },
                                 }
                             }
@@ -97,13 +168,7 @@ def openapi_document() -> dict:
                     },
                     "responses": {
                         "201": _payment("The payment (also for a retry with the same key)."),
-                        "400": _error("validation_error or code_invalid"),
-                        "401": _error("unauthorized"),
-                        "409": _error("idempotency_conflict or code_used"),
-                        "410": _error("code_expired"),
-                        "422": _error(
-                            "insufficient_balance, store_not_eligible or programme_not_active"
-                        ),
+                        **_errors(CREATE_ERRORS),
                     },
                 },
                 "get": {
@@ -117,9 +182,12 @@ def openapi_document() -> dict:
                                 "in": "query",
                                 "required": False,
                                 "description": "A date (YYYY-MM-DD, whole day, inclusive) or an "
-                                f"ISO date-time in the years {EARLIEST_YEAR}-{LATEST_YEAR}; "
-                                f"default today. At most {MAX_LIST_DAYS} days.",
-                                "schema": {"type": "string"},
+                                "ISO date-time (YYYY-MM-DDThh:mm[:ss[.ffffff]], an optional "
+                                f"Z or ±hh:mm) in the years {EARLIEST_YEAR}-{LATEST_YEAR}; "
+                                "default today. A day that does not exist (2026-02-30) and a "
+                                f"range that is not positive or longer than {MAX_LIST_DAYS} "
+                                "days are validation_error.",
+                                "schema": {"type": "string", "pattern": BOUND_PATTERN},
                             }
                             for name in ("from", "to")
                         ),
@@ -151,12 +219,8 @@ def openapi_document() -> dict:
                             "description": "For a POS that lost the answer to a POST (a timeout, "
                             "a dropped connection): the Idempotency-Key it sent. The answer lists "
                             "the payment this terminal made under that key, or none if the "
-                            "payment was not made; the other parameters are then ignored.",
-                            "schema": {
-                                "type": "string",
-                                "minLength": 1,
-                                "maxLength": MAX_KEY_LENGTH,
-                            },
+                            "payment was not made; the other parameters are then checked but not applied.",
+                            "schema": KEY,
                         },
                     ],
                     "responses": {
@@ -184,8 +248,7 @@ def openapi_document() -> dict:
                                 }
                             },
                         },
-                        "400": _error("validation_error"),
-                        "401": _error("unauthorized"),
+                        **_errors(LIST_ERRORS),
                     },
                 },
             },
@@ -196,8 +259,7 @@ def openapi_document() -> dict:
                     "parameters": [NUMBER],
                     "responses": {
                         "200": _payment("The payment"),
-                        "401": _error("unauthorized"),
-                        "404": _error("not_found"),
+                        **_errors(GET_ERRORS),
                     },
                 }
             },
@@ -208,10 +270,7 @@ def openapi_document() -> dict:
                     "parameters": [NUMBER],
                     "responses": {
                         "200": _payment("The cancelled payment"),
-                        "401": _error("unauthorized"),
-                        "404": _error("not_found"),
-                        "409": _error("already_cancelled"),
-                        "422": _error("outside_cancel_window"),
+                        **_errors(CANCEL_ERRORS),
                     },
                 }
             },
@@ -219,20 +278,7 @@ def openapi_document() -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message"],
-                            "properties": {
-                                "code": {"type": "string", "enum": ERROR_CODES},
-                                "message": {"type": "string"},
-                            },
-                        }
-                    },
-                },
+                "Error": _error_schema(ERROR_CODES),
                 "Payment": {
                     "type": "object",
                     "properties": {

@@ -184,7 +184,7 @@ def pay_scan(request):
     form = ScanForm(request.POST)
     if not form.is_valid():
         if "amount" in form.errors or "key" in form.errors:
-            return redirect("payments:store_pay")
+            return redirect("payments:store_pay_amount")
         return render(
             request,
             "payments/store/pay_scan.html",

@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import AutocompleteAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.exceptions import DomainError
 from core.formatting import grouped, yen
 from wallets import ledger, services
@@ -79,7 +79,7 @@ class WalletInline(ReadOnlyInline):
 
 
 @admin.register(Resident)
-class ResidentAdmin(admin.ModelAdmin):
+class ResidentAdmin(AutocompleteAdmin):
     list_display = ["name", "name_kana", "email", "created_at"]
     search_fields = ["name", "name_kana", "email", "wallets__ticket_number"]
     inlines = [WalletInline]
@@ -165,7 +165,7 @@ class BulkGrantForm(forms.Form):
 
 
 @admin.register(Wallet)
-class WalletAdmin(admin.ModelAdmin):
+class WalletAdmin(AutocompleteAdmin):
     form = WalletForm
     list_display = ["ticket_number", "resident", "programme", "total_balance"]
     list_filter = ["programme"]

@@ -35,3 +35,19 @@ def test_openapi_document_is_served_and_every_path_exists(client):
     # The document lists exactly the codes of the errors the API answers (payments.exceptions).
     error = served["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
     assert error["code"]["enum"] == sorted({e.code for e in API_ERRORS})
+
+
+def test_each_operation_documents_the_codes_it_answers_with_their_status():
+    paths = openapi_document()["paths"]
+    create = paths["/payments"]["post"]["responses"]
+    codes = create["400"]["content"]["application/json"]["schema"]["properties"]["error"]
+    assert codes["properties"]["code"]["enum"] == ["code_invalid", "validation_error"]
+    assert set(create) == {"201", "400", "401", "409", "410", "422"}
+    assert set(paths["/payments/{number}"]["get"]["responses"]) == {"200", "401", "404"}
+    assert set(paths["/payments/{number}/cancel"]["post"]["responses"]) == {
+        "200",
+        "401",
+        "404",
+        "409",
+        "422",
+    }

@@ -119,6 +119,12 @@ def test_validation_of_headers_and_ranges(api, client, api_key):
         ("get", "/payments?cursor=junk", None, 400, "validation_error"),
         ("get", "/payments?idempotency_key=%00", None, 400, "validation_error"),
         ("get", "/payments?idempotency_key=", None, 400, "validation_error"),
+        ("get", "/payments?idempotency_key=%20k", None, 400, "validation_error"),
+        ("get", "/payments?from=20260101", None, 400, "validation_error"),
+        ("get", "/payments?to=", None, 400, "validation_error"),
+        ("get", "/payments?limit=", None, 400, "validation_error"),
+        ("get", "/payments?idempotency_key=k&from=junk", None, 400, "validation_error"),
+        ("get", "/payments?from=2026-01-01T10", None, 400, "validation_error"),
         ("post", "/payments", "[" * 100_000 + "]" * 100_000, 400, "validation_error"),
         ("post", "/payments", '{"a": ' * 100_000, 400, "validation_error"),
     ],
@@ -133,11 +139,33 @@ def test_junk_input_is_a_json_error_not_a_500(client, api_key, method, path, bod
     assert_error(response, status, code)
 
 
-def test_a_nul_in_the_idempotency_key_is_a_validation_error(api, wallet):
-    response = api("post", "/payments", {"code": code_for(wallet), "amount": 100}, key="a\x00b")
+@pytest.mark.parametrize("key", ["a\x00b", " k", "k "])
+def test_an_idempotency_key_the_document_does_not_allow_is_refused(api, wallet, key):
+    response = api("post", "/payments", {"code": code_for(wallet), "amount": 100}, key=key)
     assert_error(response, 400, "validation_error")
 
 
 def test_out_of_range_dates_say_so_in_japanese(api):
     response = api("get", "/payments?from=9999-12-30&to=9999-12-31")
     assert response.json()["error"]["message"] == "2000年から2099年までの日付を入力してください。"
+
+
+def test_a_body_over_the_upload_limit_is_the_json_error(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    response = api("post", "/payments", {"code": "x" * 2_000, "amount": 1})
+    assert_error(response, 400, "validation_error")
+    assert "1000" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("delete", "/payments", "GET, POST"),
+        ("put", "/payments/AbCdEfGh12345678", "GET"),
+        ("get", "/payments/AbCdEfGh12345678/cancel", "POST"),
+    ],
+)
+def test_a_wrong_method_says_which_are_allowed(api, method, path, allow):
+    response = api(method, path)
+    assert_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == allow

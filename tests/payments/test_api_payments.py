@@ -64,3 +64,10 @@ def test_outside_cancel_window(api, wallet, pos_terminal, programme):
         created_at=timezone.now() - programme.cancel_window - timedelta(seconds=1)
     )
     assert_error(api("post", f"/payments/{payment.number}/cancel"), 422, "outside_cancel_window")
+
+
+def test_an_amount_written_as_a_whole_float_is_that_integer(api, wallet):
+    # 100.0 is an integer to JSON Schema, and so to the OpenAPI document.
+    response = api("post", "/payments", {"code": code_for(wallet), "amount": 100.0})
+    assert response.status_code == 201, response.content
+    assert response.json()["amount"] == 100

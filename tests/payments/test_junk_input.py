@@ -47,3 +47,20 @@ def test_store_app_history_shows_today_with_the_error(store_app, day, message):
     assert response.status_code == 400
     assert response.context["day"] == timezone.localdate()
     assert message in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"code": "x"},
+        {"code": "x", "amount": "abc", "key": "4b3b2a96-6d2c-4bcb-9a4e-1d6f5a3c1e70"},
+        {"code": "x", "amount": "-100", "key": "4b3b2a96-6d2c-4bcb-9a4e-1d6f5a3c1e70"},
+        {"code": "x", "amount": "１００", "key": "not-a-uuid"},
+        {"code": "x", "amount": "100", "key": "\x00"},
+    ],
+)
+def test_a_scan_without_a_valid_amount_or_key_goes_back_to_the_amount(store_app, data):
+    response = store_app.post("/store/pay/scan/", data)
+    assert response.status_code == 302
+    assert response["Location"] == "/store/pay/"
