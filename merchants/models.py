@@ -155,6 +155,11 @@ class Terminal(models.Model):
     def __str__(self):
         return self.name or self.terminal_id
 
+    @classmethod
+    def store_apps_in_use(cls):
+        """Store-app terminals a device may pair with or keep using: active, of an active store."""
+        return cls.objects.filter(kind=cls.Kind.STORE_APP, is_active=True, store__is_active=True)
+
 
 class User(AbstractUser):
     """A person who signs in with a login ID: merchant users by role, city staff by is_staff."""

@@ -64,13 +64,9 @@ def paired_terminal(request) -> Terminal | None:
     if terminal_pk is None:
         return None
     return (
-        Terminal.objects.select_related("store__company", "store__programme")
-        .filter(
-            pk=terminal_pk,
-            kind=Terminal.Kind.STORE_APP,
-            is_active=True,
-            store__is_active=True,
-        )
+        Terminal.store_apps_in_use()
+        .select_related("store__company", "store__programme")
+        .filter(pk=terminal_pk)
         .first()
     )
 

@@ -440,14 +440,10 @@ def terminal_find_for_setup(*, terminal_id: str, password: str, client_address: 
     address_key = _guard_address("terminal", client_address)
     with transaction.atomic():
         terminal = (
-            Terminal.objects.select_for_update(of=("self",))
+            Terminal.store_apps_in_use()
+            .select_for_update(of=("self",))
             .select_related("store__company", "store__programme")
-            .filter(
-                terminal_id=terminal_id,
-                kind=Terminal.Kind.STORE_APP,
-                is_active=True,
-                store__is_active=True,
-            )
+            .filter(terminal_id=terminal_id)
             .first()
         )
         if terminal is None:

@@ -184,12 +184,18 @@ def terminals(request):
     )
 
 
-@merchant_required
-@require_POST
-def terminal_password(request, pk):
+def _managed_terminal(request, pk):
+    """A terminal of the user's scope that they may manage: new password, unlock (not store staff)."""
     terminal = get_object_or_404(scope_terminals(request.scope).select_related("store"), pk=pk)
     if request.user.role == User.Role.STORE_STAFF:
         raise Http404
+    return terminal
+
+
+@merchant_required
+@require_POST
+def terminal_password(request, pk):
+    terminal = _managed_terminal(request, pk)
     services.terminal_password_regenerate(actor=request.user, terminal=terminal)
     messages.success(
         request,
@@ -201,10 +207,8 @@ def terminal_password(request, pk):
 @merchant_required
 @require_POST
 def terminal_unlock(request, pk):
-    """Lifts a set-up lock; like a new password, not for store staff."""
-    terminal = get_object_or_404(scope_terminals(request.scope).select_related("store"), pk=pk)
-    if request.user.role == User.Role.STORE_STAFF:
-        raise Http404
+    """Lifts a set-up lock."""
+    terminal = _managed_terminal(request, pk)
     services.terminal_setup_unlock(actor=request.user, terminal=terminal)
     messages.success(request, _("Set-up of %(terminal)s is unlocked.") % {"terminal": terminal})
     return redirect("merchants:terminals")
