@@ -106,3 +106,11 @@ def test_home_shows_today(signed_in, pay, wallet, small_store):
     pay(wallet, small_store, 880)
     body = signed_in.get("/merchant/").content.decode()
     assert "2 件" in body and "2,000 円" in body
+
+
+@pytest.mark.django_db
+def test_an_empty_search_says_so(signed_in):
+    # Every morning before the first sale: an empty page is falsy, but the answer must show.
+    body = signed_in.get(URL).content.decode()
+    assert "該当件数 0 件のうち 0 件を表示しています。" in body
+    assert "該当する利用実績はありません。" in body
