@@ -1,3 +1,4 @@
+import unicodedata
 import uuid
 
 from django import forms
@@ -11,7 +12,7 @@ from payments.models import Payment
 from payments.validators import validate_date_in_range
 from wallets.exceptions import InsufficientBalance
 
-six_digits = RegexValidator(r"^\d{6}$", _("Enter the 6-digit passcode."))
+six_digits = RegexValidator(r"^[0-9]{6}$", _("Enter the 6-digit passcode."))
 
 
 class SignInForm(forms.Form):
@@ -33,16 +34,18 @@ class SignInForm(forms.Form):
         return "".join(ch for ch in self.cleaned_data["ticket"] if ch.isdigit())
 
 
+class PasscodeField(forms.CharField):
+    """Six digits as people type them: full-width digits, or with the space the sheet prints."""
+
+    def to_python(self, value):
+        return "".join(unicodedata.normalize("NFKC", super().to_python(value)).split())
+
+
 class PasscodeForm(forms.Form):
-    passcode = forms.CharField(
+    passcode = PasscodeField(
         label=_("Passcode"),
-        max_length=6,
-        min_length=6,
         validators=[six_digits],
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{6}"}
-        ),
-        error_messages={"min_length": _("Enter the 6-digit passcode.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
 

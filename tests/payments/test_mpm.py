@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.models import RateLimit
 from payments.models import Payment
 from payments.selectors import store_pay_token, store_pay_url
 from tests import factories
@@ -146,6 +147,21 @@ def test_wrong_passcodes_are_rate_limited_per_ticket(resident, small_store):
     response = resident.post("/pay/passcode/", {"passcode": small_store.passcode})
     assert "試行回数が多すぎます" in response.content.decode()
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["full width", "as printed", "both"])
+def test_passcode_as_people_type_it_finds_the_store(resident, small_store, typed):
+    code = small_store.passcode
+    full_width = code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    text = {
+        "full width": full_width,
+        "as printed": f"{code[:3]} {code[3:]}",
+        "both": f"{full_width[:3]}　{full_width[3:]}",
+    }[typed]
+    response = resident.post("/pay/passcode/", {"passcode": text})
+    assert response.status_code == 302
+    assert response["Location"] == store_page(small_store)
+    assert not RateLimit.objects.exists()  # not counted as a wrong try
 
 
 def test_passcode_must_be_six_digits(resident):
