@@ -4,6 +4,7 @@ environment (see .env.example); defaults are the safe, production ones."""
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import global_settings
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,8 @@ load_dotenv(BASE_DIR / ".env")
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "insecure-dev-key" if DEBUG else None)
+# PINs are hashed with their own key so that rotating SECRET_KEY keeps every PIN working.
+PIN_HASH_KEY = env_str("PIN_HASH_KEY", SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -86,6 +89,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "wallets.hashers.PinHasher"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -40,9 +40,9 @@ def rate_limit_hit(*, key: str, window: timedelta) -> int:
         return cursor.fetchone()[0]
 
 
-def rate_limit_clear(*, key: str) -> None:
-    """Forget a counter, e.g. the failures of a secret that was then entered right."""
-    RateLimit.objects.filter(key=key).delete()
+def rate_limit_clear(*keys: str) -> None:
+    """Forget counters, e.g. the failures of a secret that was then entered right."""
+    RateLimit.objects.filter(key__in=keys).delete()
 
 
 def rate_limit_purge(*, now=None) -> int:

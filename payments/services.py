@@ -88,7 +88,7 @@ def _guard_address(scope: str, client_address: str) -> str:
 
 @functools.cache
 def _dummy_pin_hash() -> str:
-    return make_password(secrets.token_hex(8))
+    return make_password(secrets.token_hex(8), hasher="pin_hmac")
 
 
 def _ticket_lock(recent_key: str, total_key: str) -> DomainError | None:
@@ -116,8 +116,7 @@ def resident_sign_in(*, ticket_number: str, pin: str, client_address: str) -> Wa
         raise _ticket_lock(recent_key, total_key)
     wallet = Wallet.objects.filter(ticket_number=ticket_number).first()
     if check_password(pin, wallet.pin_hash if wallet else _dummy_pin_hash()) and wallet:
-        rate_limit_clear(key=recent_key)
-        rate_limit_clear(key=total_key)
+        rate_limit_clear(recent_key, total_key)
         return wallet
     rate_limit_hit(key=address_key, window=ATTEMPT_WINDOW)
     raise _ticket_lock(recent_key, total_key) or SignInFailed()

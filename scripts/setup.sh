@@ -48,6 +48,9 @@ if [ ! -f .env ]; then
   # A developer's machine serves plain http on 127.0.0.1 and keeps e-mail in files.
   printf 'SECRET_KEY=%s\nSECURE_COOKIES=false\nEMAIL_BACKEND=filebased\nEMAIL_FILE_PATH=media/outbox\n' "$key" > .env
 fi
+if ! grep -q '^PIN_HASH_KEY=' .env; then
+  echo "PIN_HASH_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env
+fi
 
 # 4. PostgreSQL: DATABASE_URL wins and nothing else is touched; otherwise the local server.
 LOCAL_DB=postgres://voucher:voucher@127.0.0.1:5432/voucher

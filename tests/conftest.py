@@ -9,7 +9,10 @@ from tests import factories
 @pytest.fixture(autouse=True)
 def test_settings(settings):
     # PBKDF2's deliberate slowness is not what the tests are about.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "wallets.hashers.PinHasher",
+    ]
     # Tests run without collectstatic, so there is no manifest of hashed file names.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -38,6 +39,13 @@ class Programme(models.Model):
         _("days from period end to payment"),
         default=15,
         help_text=_("Moved to the next business day when it falls on a weekend or holiday."),
+    )
+    contact = models.TextField(
+        _("contact"),
+        blank=True,
+        help_text=_(
+            "お問い合わせ先 printed on notices and QR sheets and shown to residents and merchants (office, phone, hours)."
+        ),
     )
     fee_rate = models.DecimalField(
         _("merchant fee rate"),
@@ -117,6 +125,11 @@ class Resident(models.Model):
         return self.name
 
 
+def card_digest(token: str) -> str:
+    """Cards are found by the digest of their token: the database never holds a usable card."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def new_ticket_number() -> str:
     return f"{secrets.randbelow(10**12):012d}"
 
@@ -144,6 +157,12 @@ class Wallet(models.Model):
         _("ticket number"), max_length=12, unique=True, default=new_ticket_number
     )
     pin_hash = models.CharField(_("PIN (hashed)"), max_length=200)
+    card_digest = models.CharField(
+        _("card (hashed)"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    credentials_issued_at = models.DateTimeField(
+        _("PIN and card issued at"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -160,7 +179,7 @@ class Wallet(models.Model):
         return self.ticket_number
 
     def set_pin(self, pin: str) -> None:
-        self.pin_hash = make_password(pin)
+        self.pin_hash = make_password(pin, hasher="pin_hmac")
 
     def check_pin(self, pin: str) -> bool:
         return check_password(pin, self.pin_hash)

@@ -1,7 +1,6 @@
 import re
 from unittest import mock
 
-from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +9,7 @@ from core.models import AuditLog, RateLimit
 from payments import services
 from payments.access import RESIDENT_SESSION_KEY
 from tests import factories
+from wallets.hashers import PinHasher
 from wallets.models import pin_failure_keys
 
 LOGIN = "/login/"
@@ -167,11 +167,9 @@ def test_unknown_tickets_answer_exactly_as_real_ones_also_when_locked(wallet):
 
 def test_the_pin_is_hashed_once_for_unknown_and_real_tickets(client, wallet):
     """Hashing only for real tickets made them answer 393 ms later (issue 16)."""
-    verify = MD5PasswordHasher.verify
+    verify = PinHasher.verify
     for ticket in (wallet.ticket_number, "999999999999"):
-        with mock.patch.object(
-            MD5PasswordHasher, "verify", autospec=True, side_effect=verify
-        ) as hashed:
+        with mock.patch.object(PinHasher, "verify", autospec=True, side_effect=verify) as hashed:
             sign_in(client, ticket, "0000")
         assert hashed.call_count == 1
 
