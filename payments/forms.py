@@ -6,11 +6,13 @@ from django.contrib.auth import password_validation
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from core.checkdigit import damm_valid
 from core.formatting import grouped
 from merchants.validators import STORE_STAFF_MIN_LENGTH
 from payments.models import Payment
 from payments.validators import validate_date_in_range
 from wallets.exceptions import InsufficientBalance
+from wallets.models import TICKET_DIGITS
 
 six_digits = RegexValidator(r"^[0-9]{6}$", _("Enter the 6-digit passcode."))
 
@@ -30,8 +32,16 @@ class SignInForm(forms.Form):
     )
 
     def clean_ticket(self):
-        # The notice prints the number in groups; people type it with spaces or hyphens.
-        return "".join(ch for ch in self.cleaned_data["ticket"] if ch.isdigit())
+        # The notice prints the number in groups; people type it with spaces, hyphens or
+        # full-width digits. The check digit catches a typo before anything is looked up or counted.
+        typed = unicodedata.normalize("NFKC", self.cleaned_data["ticket"])
+        ticket = "".join(ch for ch in typed if ch.isdigit())
+        if len(ticket) != TICKET_DIGITS or not damm_valid(ticket):
+            raise forms.ValidationError(
+                _("This is not a ticket number. Check the 12 digits on your notice."),
+                code="ticket_number",
+            )
+        return ticket
 
 
 class PasscodeField(forms.CharField):

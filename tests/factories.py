@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from core.checkdigit import damm_digit
 from merchants.models import Company, Store, Terminal, User
 from payments import services as payment_services
 from payments.models import Payment
@@ -54,7 +55,12 @@ def terminal(store, **kw) -> Terminal:
 def wallet(programme, *, pin="1234", **kw) -> Wallet:
     n = next(_seq)
     resident = Resident.objects.create(name=f"市民 {n}")
-    w = Wallet(programme=programme, resident=resident, ticket_number=f"{n:012d}", **kw)
+    w = Wallet(
+        programme=programme,
+        resident=resident,
+        ticket_number=f"{n:011d}{damm_digit(f'{n:011d}')}",
+        **kw,
+    )
     w.set_pin(pin)
     w.save()
     return w

@@ -11,12 +11,14 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import AutocompleteAdmin, ReadOnlyAdmin, ReadOnlyInline
+from core.checkdigit import damm_valid
 from core.exceptions import DomainError
 from core.formatting import grouped, yen
 from wallets import ledger, services
 from wallets.exceptions import IdempotencyConflict
 from wallets.models import (
     NEW_PIN_DIGITS,
+    TICKET_DIGITS,
     Account,
     JournalEntry,
     Posting,
@@ -109,6 +111,14 @@ class WalletForm(forms.ModelForm):
     class Meta:
         model = Wallet
         fields = ["programme", "resident", "ticket_number", "pin"]
+
+    def clean_ticket_number(self):
+        number = self.cleaned_data["ticket_number"]
+        if not damm_valid(number) or len(number) != TICKET_DIGITS:
+            raise forms.ValidationError(
+                _("12 digits whose last is the check digit; leave the generated number as it is.")
+            )
+        return number
 
     def clean(self):
         cleaned = super().clean()

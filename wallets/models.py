@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.checkdigit import damm_digit
+
 
 class Programme(models.Model):
     """A voucher scheme run by a city (事業): who issues it, when it may be spent, how it settles."""
@@ -110,8 +112,18 @@ class ValueType(models.Model):
 class Resident(models.Model):
     """A person who holds wallets; personal data stays minimal."""
 
+    external_id = models.CharField(
+        _("external ID"),
+        max_length=50,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("The city's own number for the household (宛名番号), as in its import files."),
+    )
     name = models.CharField(_("name"), max_length=100)
     name_kana = models.CharField(_("name (kana)"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail address"), blank=True)
     phone = models.CharField(_("phone number"), max_length=20, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -130,8 +142,14 @@ def card_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+TICKET_DIGITS = 12
+
+
 def new_ticket_number() -> str:
-    return f"{secrets.randbelow(10**12):012d}"
+    """11 random digits and a Damm check digit: digits only (nothing to confuse on paper), and
+    the sign-in form turns away a mistyped number before any database work."""
+    body = f"{secrets.randbelow(10 ** (TICKET_DIGITS - 1)):0{TICKET_DIGITS - 1}d}"
+    return body + damm_digit(body)
 
 
 # New PINs have 6 digits; tickets issued with 4 keep working (the sign-in takes 4 to 8).
@@ -162,6 +180,15 @@ class Wallet(models.Model):
     )
     credentials_issued_at = models.DateTimeField(
         _("PIN and card issued at"), null=True, blank=True, editable=False
+    )
+    imported_by = models.ForeignKey(
+        "ImportRun",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="wallets",
+        editable=False,
+        verbose_name=_("created by import"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -314,3 +341,54 @@ class Posting(models.Model):
 
     def __str__(self):
         return f"{self.account}: {self.amount:+,}"
+
+
+class ImportRun(models.Model):
+    """One uploaded CSV (residents, or grants to existing tickets), checked and applied by the
+    background worker. Rows are applied idempotently, so a run killed halfway is simply run again."""
+
+    class Kind(models.TextChoices):
+        RESIDENTS = "residents", _("Residents and tickets")
+        GRANTS = "grants", _("Grants to tickets")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed")
+
+    programme = models.ForeignKey(
+        Programme, models.PROTECT, related_name="imports", verbose_name=_("programme")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    filename = models.CharField(_("file name"), max_length=200)
+    digest = models.CharField(_("SHA-256"), max_length=64)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    created_count = models.PositiveIntegerField(_("tickets created"), default=0)
+    granted_count = models.PositiveIntegerField(_("grants made"), default=0)
+    granted_total = models.BigIntegerField(_("granted (yen)"), default=0)
+    # [{"line": 3, "reason": "…"}]: reasons are stored in Japanese, as the rejected-rows CSV gives them.
+    rejected = models.JSONField(_("rejected rows"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.filename}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.REJECTED, self.Status.FAILED}

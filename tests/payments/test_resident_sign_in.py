@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from core.checkdigit import damm_digit
 from core.models import AuditLog, RateLimit
 from payments import services
 from payments.access import RESIDENT_SESSION_KEY
@@ -13,6 +14,9 @@ from wallets.hashers import PinHasher
 from wallets.models import pin_failure_keys
 
 LOGIN = "/login/"
+
+# A well-formed number (its check digit is right) that no ticket has.
+UNKNOWN_TICKET = "99999999999" + damm_digit("99999999999")
 
 
 def sign_in(client, ticket, pin, address="10.0.0.1"):
@@ -160,7 +164,7 @@ def test_unknown_tickets_answer_exactly_as_real_ones_also_when_locked(wallet):
     """Counted by ticket number, so an unknown number also "locks" after the same failures."""
     attempts = services.PIN_MAX_TOTAL_FAILURES + 1
     real = answers(wallet.ticket_number, "0000", attempts)
-    unknown = answers("999999999999", "0000", attempts)
+    unknown = answers(UNKNOWN_TICKET, "0000", attempts)
     assert real == unknown
     assert "ロックされました" in real[-1][1]
 
@@ -168,7 +172,7 @@ def test_unknown_tickets_answer_exactly_as_real_ones_also_when_locked(wallet):
 def test_the_pin_is_hashed_once_for_unknown_and_real_tickets(client, wallet):
     """Hashing only for real tickets made them answer 393 ms later (issue 16)."""
     verify = PinHasher.verify
-    for ticket in (wallet.ticket_number, "999999999999"):
+    for ticket in (wallet.ticket_number, UNKNOWN_TICKET):
         with mock.patch.object(PinHasher, "verify", autospec=True, side_effect=verify) as hashed:
             sign_in(client, ticket, "0000")
         assert hashed.call_count == 1
@@ -179,3 +183,25 @@ def test_existing_four_digit_pins_and_eight_digit_pins_sign_in(client, programme
         wallet = factories.wallet(programme, pin=pin)
         sign_in(client, wallet.ticket_number, pin)
         assert client.session[RESIDENT_SESSION_KEY] == wallet.pk
+
+
+def test_a_mistyped_ticket_number_is_turned_away_before_any_lookup(
+    client, wallet, django_assert_max_num_queries
+):
+    """One wrong digit or two swapped neighbours break the check digit: nothing is looked up,
+    hashed or counted, and the resident is told to check the number on the notice."""
+    number = wallet.ticket_number
+    wrong_digit = number[:-3] + str((int(number[-3]) + 1) % 10) + number[-2:]
+    swapped = number[:4] + number[5] + number[4] + number[6:]
+    typos = [wrong_digit, "12345"] + ([swapped] if swapped != number else [])
+    for typo in typos:
+        with django_assert_max_num_queries(3):  # the session only; no wallet, no counter
+            response = sign_in(client, typo, "1234")
+        assert "交付通知書の12桁の番号をお確かめください" in response.text
+    assert not RateLimit.objects.filter(key__contains=wrong_digit).exists()
+    # Full-width digits and the printed hyphens are read as the number they are.
+    fullwidth = "-".join(number[i : i + 4] for i in (0, 4, 8)).translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")
+    )
+    sign_in(client, fullwidth, "1234")
+    assert client.session[RESIDENT_SESSION_KEY] == wallet.pk

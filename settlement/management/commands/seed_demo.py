@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from core.checkdigit import damm_digit
 from core.exceptions import DomainError
 from merchants.models import Company, Store, Terminal, User
 from payments import services as payment_services
@@ -196,10 +197,9 @@ class Command(BaseCommand):
                 email=f"resident{n + 1:02d}@example.jp",
             )
             for programme in (kids, premium):
+                body = f"{(2 if programme is kids else 3)}{rnd.randrange(10**10):010d}"
                 wallet = Wallet(
-                    programme=programme,
-                    resident=resident,
-                    ticket_number=f"{(2 if programme is kids else 3)}{rnd.randrange(10**11):011d}",
+                    programme=programme, resident=resident, ticket_number=body + damm_digit(body)
                 )
                 wallet.set_pin(demo_pin(wallet.ticket_number))
                 wallet.save()
