@@ -12,8 +12,6 @@ reports its wall time and peak RSS. Usage:
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,7 +19,7 @@ from pathlib import Path
 
 BASE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE))
-from benchdb import bench_url, drop_database, recreate_database  # noqa: E402
+from benchdb import bench_url, drop_database, recreate_database, run_child  # noqa: E402
 
 DB = "voucher_bench_settlement"
 PERIOD_START, PERIOD_END = "2026-10-01", "2026-10-15"
@@ -175,24 +173,6 @@ def generate(payments: int, companies: int) -> int:
         )
     sql("ANALYZE")
     return programme.pk
-
-
-def run_child(*args: str) -> tuple[float, float, str]:
-    """Run manage.py in a child; wall seconds, peak RSS of children in MB, output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, str(BASE / "manage.py"), *args],
-        capture_output=True,
-        text=True,
-        env=os.environ,
-        check=False,
-    )
-    elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if done.returncode:
-        sys.exit(f"{args[0]} failed:\n{done.stdout}\n{done.stderr}")
-    return elapsed, max(peak, before) / 1024, done.stdout.strip()
 
 
 def main():

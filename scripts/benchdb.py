@@ -1,6 +1,10 @@
 """The benchmarks' own databases, made beside the project's database and dropped afterwards."""
 
 import os
+import resource
+import subprocess
+import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,3 +41,21 @@ def drop_database(url: str) -> None:
 
     connections.close_all()
     _run(url, f"DROP DATABASE IF EXISTS {urlsplit(url).path.lstrip('/')} WITH (FORCE)")
+
+
+def run_child(*args: str) -> tuple[float, float, str]:
+    """Run manage.py in a child; wall seconds, peak RSS of children in MB, output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if done.returncode:
+        sys.exit(f"{args[0]} failed:\n{done.stdout}\n{done.stderr}")
+    return elapsed, max(peak, before) / 1024, done.stdout.strip()

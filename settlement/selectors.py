@@ -106,7 +106,9 @@ def company_cycles(user: User, *, today: date | None = None, count: int = 3) -> 
 class Figures:
     """The city's view of one programme, every figure read from the ledger.
 
-    granted      value put into wallets: −(issuance + adjustment account balances)
+    granted      value put into wallets: −(issuance + sales + adjustment account balances)
+    sales        what residents paid for premium vouchers (購入額): −sales account
+    premium      the value the city funds (プレミアム分, and all of a free grant): −issuance
     spent        payments, gross: what payment entries put on merchant payables
     cancelled    what cancellation entries took off merchant payables (in window or late)
     outstanding  resident wallet balances
@@ -117,13 +119,16 @@ class Figures:
     unsettled    payments not cancelled in periods not yet closed (from the payments)
     receivable   late cancellations no payout has absorbed yet, owed back by merchants
 
-    They reconcile: granted = (spent − cancelled) + outstanding + expired,
+    They reconcile: granted = sales + premium + adjustments,
+    granted = (spent − cancelled) + outstanding + expired,
     spent − cancelled = paid_out + payables + fees,
     and merchant_payable = unsettled − receivable (a merchant's payable goes negative by what
     it owes back).
     """
 
     granted: int = 0
+    sales: int = 0
+    premium: int = 0
     spent: int = 0
     cancelled: int = 0
     outstanding: int = 0
@@ -168,7 +173,9 @@ def programme_figures(programme: Programme) -> Figures:
         .order_by("-total", "company__code")
     )
     return Figures(
-        granted=-(balances.get(kinds.ISSUANCE, 0) + balances.get(kinds.ADJUSTMENT, 0)),
+        granted=-sum(balances.get(k, 0) for k in (kinds.ISSUANCE, kinds.SALES, kinds.ADJUSTMENT)),
+        sales=-balances.get(kinds.SALES, 0),
+        premium=-balances.get(kinds.ISSUANCE, 0),
         spent=moved["spent"] or 0,
         cancelled=-(moved["cancelled"] or 0),
         outstanding=balances.get(kinds.WALLET, 0),

@@ -1,25 +1,35 @@
+import csv
 import uuid
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.validators import MinValueValidator
+from django.db import transaction
 from django.db.models import Sum
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
+from django.utils import timezone, translation
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from core.admin import AutocompleteAdmin, ReadOnlyAdmin, ReadOnlyInline
+from core.audit import audit_log
 from core.checkdigit import damm_valid
+from core.csv import safe_cell
 from core.exceptions import DomainError
 from core.formatting import grouped, yen
-from wallets import ledger, services
+from wallets import imports, ledger, services, tasks
 from wallets.exceptions import IdempotencyConflict
 from wallets.models import (
     NEW_PIN_DIGITS,
     TICKET_DIGITS,
     Account,
+    ImportRun,
     JournalEntry,
     Posting,
     Programme,
@@ -27,6 +37,9 @@ from wallets.models import (
     ValueType,
     Wallet,
 )
+
+# A run that has not moved for this long has stopped (its worker was killed or is down).
+IMPORT_STALLED_AFTER = timedelta(minutes=2)
 
 
 class ValueTypeInline(admin.TabularInline):
@@ -137,6 +150,14 @@ class GrantForm(forms.Form):
 
     value_type = forms.ModelChoiceField(label=_("value type"), queryset=ValueType.objects.none())
     amount = forms.IntegerField(label=_("amount (yen)"))
+    paid = forms.IntegerField(
+        label=_("purchase price (yen)"),
+        required=False,
+        min_value=0,
+        help_text=_(
+            "What the resident paid for a premium voucher (購入額); empty for a free grant."
+        ),
+    )
     memo = forms.CharField(label=_("memo / reason"), max_length=200, required=False)
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
 
@@ -146,32 +167,10 @@ class GrantForm(forms.Form):
         if adjustment:
             self.fields["amount"].help_text = _("Positive to add, negative to subtract.")
             self.fields["memo"].required = True
+            del self.fields["paid"]
         else:
             self.fields["amount"].validators.append(MinValueValidator(1))
             self.fields["amount"].widget.attrs["min"] = 1
-
-
-class BulkGrantForm(forms.Form):
-    programme = forms.ModelChoiceField(label=_("programme"), queryset=Programme.objects.all())
-    file = forms.FileField(
-        label=_("CSV file"),
-        help_text=_("Columns: ticket_number,value_type,amount,memo (UTF-8 or Shift_JIS)."),
-        required=False,
-    )
-    text = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("file"):
-            try:
-                cleaned["text"] = services.decode_csv(cleaned["file"].read())
-            except UnicodeDecodeError:
-                raise forms.ValidationError(
-                    _("The file is neither UTF-8 nor Shift_JIS text.")
-                ) from None
-        if not cleaned.get("text"):
-            raise forms.ValidationError(_("Choose a CSV file."))
-        return cleaned
 
 
 @admin.register(Wallet)
@@ -222,11 +221,6 @@ class WalletAdmin(AutocompleteAdmin):
                 self.admin_site.admin_view(self.adjust_view),
                 name="wallets_wallet_adjust",
             ),
-            path(
-                "bulk-grant/",
-                self.admin_site.admin_view(self.bulk_grant_view),
-                name="wallets_wallet_bulk_grant",
-            ),
             *super().get_urls(),
         ]
 
@@ -264,6 +258,7 @@ class WalletAdmin(AutocompleteAdmin):
                         wallet=wallet,
                         value_type=data["value_type"],
                         amount=data["amount"],
+                        paid=data["paid"] or 0,
                         actor=request.user,
                         memo=data["memo"],
                         idempotency_key=key,
@@ -295,42 +290,6 @@ class WalletAdmin(AutocompleteAdmin):
             },
         )
 
-    def bulk_grant_view(self, request):
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        form = BulkGrantForm(request.POST or None, request.FILES or None)
-        plan = None
-        if request.method == "POST" and form.is_valid():
-            plan = services.grant_csv_plan(
-                programme=form.cleaned_data["programme"], text=form.cleaned_data["text"]
-            )
-            if "apply" in request.POST and not plan.rejected and plan.rows:
-                count = services.grant_csv_apply(plan=plan, actor=request.user)
-                self.message_user(
-                    request,
-                    _("Granted %(count)s rows, %(total)s yen in all.")
-                    % {"count": count, "total": grouped(plan.total)},
-                )
-                return redirect(reverse("admin:wallets_wallet_changelist"))
-            if "apply" in request.POST:
-                self.message_user(
-                    request, _("Nothing was granted: fix the rejected rows first."), messages.ERROR
-                )
-        return TemplateResponse(
-            request,
-            "admin/wallets/wallet/bulk_grant.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "form": form,
-                "plan": plan,
-                "text": form.cleaned_data.get("text", "")
-                if form.is_bound and form.is_valid()
-                else "",
-                "title": _("Bulk grant from CSV"),
-            },
-        )
-
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
@@ -353,3 +312,165 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [PostingInline]
     list_select_related = ["programme", "created_by"]
+
+
+class ImportForm(forms.Form):
+    programme = forms.ModelChoiceField(label=_("programme"), queryset=Programme.objects.all())
+    kind = forms.ChoiceField(
+        label=_("kind"), choices=ImportRun.Kind, widget=forms.RadioSelect, initial="residents"
+    )
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "UTF-8 (with or without BOM) or Shift_JIS. Residents: external_id,name,name_kana,"
+            "postal_code,address and optionally value_type,amount,paid_amount. Grants:"
+            " ticket_number,value_type,amount and optionally memo,paid_amount."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > imports.MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)s MB: split it into several files.")
+                % {"limit": imports.MAX_FILE_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """取込: upload, then watch the worker check and apply the file (the page refreshes itself)."""
+
+    list_display = [
+        "created_at",
+        "programme",
+        "kind",
+        "dry_run",
+        "status",
+        "progress",
+        "rejected_count",
+        "filename",
+        "created_by",
+    ]
+    list_filter = ["programme", "kind", "status", "dry_run"]
+    list_select_related = ["programme", "created_by"]
+    search_fields = ["filename", "digest"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the audit trail points at it; tickets it made keep a link to it
+
+    @admin.display(description=_("progress"))
+    def progress(self, run):
+        return f"{grouped(run.rows_done)} / {grouped(run.rows_total)}"
+
+    @admin.display(description=_("rejected rows"))
+    def rejected_count(self, run):
+        return grouped(len(run.rejected))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/apply/",
+                self.admin_site.admin_view(self.apply_view),
+                name="wallets_importrun_apply",
+            ),
+            path(
+                "<int:pk>/rejected.csv",
+                self.admin_site.admin_view(self.rejected_csv_view),
+                name="wallets_importrun_rejected",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def _queue(self, request, run):
+        language = translation.get_language()
+        transaction.on_commit(lambda: tasks.run_import.enqueue(import_id=run.pk, language=language))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None, initial=request.GET.dict())
+        if request.method == "POST" and form.is_valid():
+            with transaction.atomic():
+                run = imports.import_start(
+                    programme=form.cleaned_data["programme"],
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    dry_run="apply" not in request.POST,
+                    actor=request.user,
+                )
+                self._queue(request, run)
+            return redirect("admin:wallets_importrun_change", run.pk)
+        return TemplateResponse(
+            request,
+            "admin/wallets/importrun/upload.html",
+            self._context(request, form=form, title=_("Import from CSV")),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = get_object_or_404(ImportRun.objects.select_related("programme"), pk=object_id)
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        stalled = run.status == ImportRun.Status.FAILED or (
+            not run.finished and timezone.now() - run.updated_at > IMPORT_STALLED_AFTER
+        )
+        return TemplateResponse(
+            request,
+            "admin/wallets/importrun/progress.html",
+            self._context(
+                request,
+                run=run,
+                title=str(run),
+                rejected=run.rejected[:200],
+                stalled=stalled,
+                can_apply=run.dry_run
+                and run.status == ImportRun.Status.DONE
+                and not (run.kind == ImportRun.Kind.GRANTS and run.rejected)
+                and self.has_add_permission(request),
+            ),
+        )
+
+    @method_decorator(require_POST)
+    def apply_view(self, request, pk):
+        """Apply a checked file (a new run of the same stored file), or run a stopped one again."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(ImportRun, pk=pk)
+        with transaction.atomic():
+            if run.dry_run:
+                run = ImportRun.objects.create(
+                    programme=run.programme,
+                    kind=run.kind,
+                    file=run.file.name,
+                    filename=run.filename,
+                    digest=run.digest,
+                    created_by=request.user,
+                )
+            else:
+                if run.status == ImportRun.Status.FAILED:
+                    ImportRun.objects.filter(pk=run.pk).update(
+                        status=ImportRun.Status.PENDING, error="", finished_at=None
+                    )
+                audit_log(action="wallets.import.restarted", actor=request.user, obj=run)
+            self._queue(request, run)
+        return redirect("admin:wallets_importrun_change", run.pk)
+
+    def rejected_csv_view(self, request, pk):
+        run = get_object_or_404(ImportRun, pk=pk)
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="rejected_{run.pk}.csv"'
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        writer.writerow([_("Line"), _("Key"), _("Reason")])
+        for row in run.rejected:
+            writer.writerow([row["line"], safe_cell(row["key"]), row["reason"]])
+        return response

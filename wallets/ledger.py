@@ -12,7 +12,7 @@ Payments (payments.services) build on the primitives here: `lock_wallet`, `walle
 `account_for` and the entry SQL in `wallets.sql`, which a payment extends with its own rows.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -204,41 +204,141 @@ def _write_once(idempotency_key: str | None, request: dict, write) -> JournalEnt
         raise
 
 
+def grant_lines(programme: Programme, wallet_account, amount: int, paid: int) -> list:
+    """A grant's postings: the wallet gets the value; what the resident paid (購入額) comes from
+    the sales account, the rest (the premium, or all of a free grant) from issuance."""
+    lines = [(wallet_account, amount)]
+    if paid:
+        lines.append((account_for(programme, Account.Kind.SALES), -paid))
+    if amount - paid:
+        lines.append((account_for(programme, Account.Kind.ISSUANCE), -(amount - paid)))
+    return lines
+
+
+def check_paid(paid: Any, amount: int) -> int:
+    if not isinstance(paid, int) or isinstance(paid, bool) or not 0 <= paid <= amount:
+        raise ValidationFailed(
+            message=_(
+                "The purchase price must be a whole number of yen from 0 to the value granted."
+            )
+        )
+    return paid
+
+
 def grant(
     *,
     wallet: Wallet,
     value_type: ValueType,
     amount: int,
+    paid: int = 0,
     actor=None,
     memo: str = "",
     idempotency_key: str | None = None,
 ) -> JournalEntry:
-    """付与: the programme issues value into a wallet."""
+    """付与: the programme issues value into a wallet, `paid` of it bought by the resident."""
     amount = check_amount(amount)
+    paid = check_paid(paid, amount)
     if value_type.programme_id != wallet.programme_id:
         raise ValidationFailed(message=_("This value type belongs to another programme."))
     request = dict(kind=Kind.GRANT, wallet=wallet, value_type=value_type, amount=amount)
 
     def write(wallet: Wallet) -> JournalEntry:
         programme = wallet.programme
+        account = account_for(programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type)
         return post(
             programme=programme,
             kind=Kind.GRANT,
-            lines=[
-                (account_for(programme, Account.Kind.ISSUANCE), -amount),
-                (
-                    account_for(
-                        programme, Account.Kind.WALLET, wallet=wallet, value_type=value_type
-                    ),
-                    amount,
-                ),
-            ],
+            lines=grant_lines(programme, account, amount, paid),
             actor=actor,
             memo=memo,
             idempotency_key=idempotency_key,
         )
 
     return _write_once(idempotency_key, request, write)
+
+
+@dataclass(frozen=True)
+class GrantLine:
+    """One grant of `grant_many`; its key makes it happen once, however often it is sent."""
+
+    wallet_id: int
+    value_type_id: int
+    amount: int
+    idempotency_key: str
+    paid: int = 0
+
+
+@dataclass
+class GrantManyResult:
+    granted: int = 0
+    total: int = 0
+    # Keys already used: by this same grant (a re-run), or by a different one, which is not
+    # granted ({key: the amount granted under it first}).
+    replayed: list[str] = field(default_factory=list)
+    conflicts: dict[str, int] = field(default_factory=dict)
+
+
+def grant_many(
+    *, programme: Programme, lines: list[GrantLine], actor=None, memo: str = ""
+) -> GrantManyResult:
+    """Many grants in a few statements (imports of tens of thousands of households).
+
+    One journal entry per grant, as `grant` writes it, so each is replayed or refused by its own
+    key; the wallets are locked first, in id order, as every other write locks them.
+    """
+    for line in lines:
+        check_paid(line.paid, check_amount(line.amount))
+    if len({line.idempotency_key for line in lines}) != len(lines):
+        raise ValueError("grant_many: one key per line")
+    vt_programmes = set(
+        ValueType.objects.filter(pk__in={line.value_type_id for line in lines}).values_list(
+            "programme_id", flat=True
+        )
+    )
+    wallet_programmes = set(
+        Wallet.objects.filter(pk__in={line.wallet_id for line in lines}).values_list(
+            "programme_id", flat=True
+        )
+    )
+    if (vt_programmes | wallet_programmes) - {programme.pk}:
+        raise ValidationFailed(message=_("This value type belongs to another programme."))
+    result = GrantManyResult()
+    if not lines:
+        return result
+    params = {
+        "programme": programme.pk,
+        "actor": actor.pk if getattr(actor, "pk", None) else None,
+        "memo": memo[:200],
+        "now": timezone.now(),
+        "keys": [line.idempotency_key for line in lines],
+        "wallets": [line.wallet_id for line in lines],
+        "value_types": [line.value_type_id for line in lines],
+        "amounts": [line.amount for line in lines],
+        "paids": [line.paid for line in lines],
+        "issuance": account_for(programme, Account.Kind.ISSUANCE).pk,
+        "sales": account_for(programme, Account.Kind.SALES).pk,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql.LOCK_WALLETS, params)
+        cursor.execute(sql.WALLET_ACCOUNTS_CREATE, params)
+        cursor.execute(sql.GRANT_MANY, params)
+        made = {key for (key,) in cursor.fetchall()}
+        by_key = {line.idempotency_key: line for line in lines}
+        for line in lines:
+            if line.idempotency_key in made:
+                result.granted += 1
+                result.total += line.amount
+        used = [key for key in by_key if key not in made]
+        if used:
+            cursor.execute(sql.GRANTS_UNDER_KEYS, {"keys": used})
+            first = {key: (wallet, vt, amount) for key, wallet, vt, amount in cursor.fetchall()}
+            for key in used:
+                line = by_key[key]
+                if first.get(key) == (line.wallet_id, line.value_type_id, line.amount):
+                    result.replayed.append(key)
+                else:
+                    result.conflicts[key] = first.get(key, (None, None, 0))[2]
+    return result
 
 
 def adjust(

@@ -218,6 +218,9 @@ class Account(models.Model):
     class Kind(models.TextChoices):
         WALLET = "wallet", _("Resident wallet")
         ISSUANCE = "issuance", _("Issued value")
+        # What residents paid for premium vouchers (購入額); ISSUANCE then holds the premium
+        # (プレミアム分) and free grants, the part the city funds.
+        SALES = "sales", _("Purchase proceeds")
         ADJUSTMENT = "adjustment", _("Adjustments")
         EXPIRED = "expired", _("Expired value")
         MERCHANT_PAYABLE = "merchant_payable", _("Payable to merchant")
@@ -379,6 +382,8 @@ class ImportRun(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name=_("by")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Moved on by every chunk: a run that is 実行中 but has not moved for minutes has stopped.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:

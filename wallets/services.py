@@ -1,22 +1,14 @@
-"""Wallet rules that span several models: bulk grants from a CSV file, PINs and cards, lifting a PIN lock."""
+"""Wallet rules that span several models: PINs and cards, lifting a PIN lock (CSV imports: wallets.imports)."""
 
-import csv
-import hashlib
-import io
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.ratelimit import rate_limit_clear
-from wallets import ledger
 from wallets.models import (
     NEW_PIN_DIGITS,
-    Programme,
-    ValueType,
     Wallet,
     card_digest,
     pin_failure_keys,
@@ -73,114 +65,3 @@ def wallet_for_card(token: str) -> Wallet | None:
     if not token.startswith(CARD_TOKEN_PREFIX) or len(token) > 64:
         return None
     return Wallet.objects.select_related("programme").filter(card_digest=card_digest(token)).first()
-
-
-def decode_csv(data: bytes) -> str:
-    """Excel in Japan writes Shift_JIS (cp932) or UTF-8 with a BOM; accept both."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp932")
-
-
-@dataclass
-class GrantRow:
-    line: int
-    ticket_number: str
-    value_type_code: str
-    amount: int | None
-    memo: str = ""
-    wallet: Wallet | None = None
-    value_type: ValueType | None = None
-    error: str = ""
-
-
-@dataclass
-class GrantPlan:
-    programme: Programme
-    digest: str
-    rows: list[GrantRow] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> list[GrantRow]:
-        return [row for row in self.rows if row.error]
-
-    @property
-    def accepted(self) -> list[GrantRow]:
-        return [row for row in self.rows if not row.error]
-
-    @property
-    def total(self) -> int:
-        return sum(row.amount for row in self.accepted)
-
-
-def grant_csv_plan(*, programme: Programme, text: str) -> GrantPlan:
-    """Read and check every row (the dry run); nothing is written."""
-    plan = GrantPlan(programme=programme, digest=hashlib.sha256(text.encode()).hexdigest()[:20])
-    reader = csv.DictReader(io.StringIO(text))
-    missing = set(GRANT_CSV_COLUMNS[:3]) - set(reader.fieldnames or [])
-    if missing:
-        plan.rows.append(
-            GrantRow(
-                line=1,
-                ticket_number="",
-                value_type_code="",
-                amount=None,
-                error=_("The header must be: %(columns)s")
-                % {"columns": ",".join(GRANT_CSV_COLUMNS)},
-            )
-        )
-        return plan
-    raw = list(reader)
-    wallets = Wallet.objects.filter(
-        programme=programme, ticket_number__in=[(r.get("ticket_number") or "").strip() for r in raw]
-    ).in_bulk(field_name="ticket_number")
-    value_types = {vt.code: vt for vt in programme.value_types.all()}
-    for line, record in enumerate(raw, start=2):
-        ticket = (record.get("ticket_number") or "").strip()
-        code = (record.get("value_type") or "").strip()
-        amount_text = (record.get("amount") or "").strip().replace(",", "")
-        row = GrantRow(
-            line=line,
-            ticket_number=ticket,
-            value_type_code=code,
-            amount=None,
-            memo=(record.get("memo") or "").strip(),
-        )
-        row.wallet = wallets.get(ticket)
-        row.value_type = value_types.get(code)
-        if row.wallet is None:
-            row.error = _("No ticket with this number in this programme.")
-        elif row.value_type is None:
-            row.error = _("Unknown value type code.")
-        elif not amount_text.isdigit() or int(amount_text) <= 0:
-            row.error = _("The amount must be a whole number of yen greater than zero.")
-        else:
-            row.amount = int(amount_text)
-        plan.rows.append(row)
-    return plan
-
-
-def grant_csv_apply(*, plan: GrantPlan, actor) -> int:
-    """All rows or none. Keys derive from the file, so uploading it again grants nothing twice."""
-    if plan.rejected or not plan.rows:
-        raise ValueError("only a clean plan can be applied")
-    with transaction.atomic():
-        for row in plan.rows:
-            ledger.grant(
-                wallet=row.wallet,
-                value_type=row.value_type,
-                amount=row.amount,
-                actor=actor,
-                memo=row.memo,
-                idempotency_key=f"grant-csv:{plan.programme.pk}:{plan.digest}:{row.line}",
-            )
-        audit_log(
-            action="wallets.grant.bulk",
-            actor=actor,
-            obj=plan.programme,
-            rows=len(plan.rows),
-            total=plan.total,
-            digest=plan.digest,
-        )
-    return len(plan.rows)

@@ -88,3 +88,59 @@ ACCOUNT_CREATE = (
     f" VALUES (%(kind)s, 0, {', '.join(f'%({n})s' for n in _OWNER)}) ON CONFLICT DO NOTHING"
 )
 ACCOUNT_FIELDS = [f.attname for f in Account._meta.concrete_fields]
+
+# --- Grants in bulk (ledger.grant_many): one entry per grant, a few statements per thousand ---
+
+_W, _VT = _column(Account, "wallet"), _column(Account, "value_type")
+
+LOCK_WALLETS = f"""
+SELECT count(*) FROM (
+    SELECT 1 FROM {WALLET} WHERE id = ANY(%(wallets)s::bigint[]) ORDER BY id FOR UPDATE
+) locked
+"""
+
+WALLET_ACCOUNTS_CREATE = f"""
+INSERT INTO {ACCOUNT} (kind, balance, {", ".join(_column(Account, n) for n in _OWNER)})
+SELECT DISTINCT '{Account.Kind.WALLET}', 0, %(programme)s, t.wallet, t.value_type, NULL::bigint
+FROM unnest(%(wallets)s::bigint[], %(value_types)s::bigint[]) AS t(wallet, value_type)
+ORDER BY t.wallet, t.value_type
+ON CONFLICT DO NOTHING
+"""
+
+# Keys already used are skipped (ON CONFLICT); the caller compares them with what was asked.
+# Postings go in account order: issuance and sales first, then wallets, as payments lock them.
+GRANT_MANY = f"""
+WITH lines AS (
+    SELECT * FROM unnest(%(keys)s::text[], %(wallets)s::bigint[], %(value_types)s::bigint[],
+                         %(amounts)s::bigint[], %(paids)s::bigint[]) WITH ORDINALITY
+        AS l(key, wallet, value_type, amount, paid, n)
+), entries AS (
+    INSERT INTO {ENTRY} (
+        {_column(JournalEntry, "programme")}, kind, {_column(JournalEntry, "created_by")},
+        memo, created_at, idempotency_key, {_column(JournalEntry, "reverses")})
+    SELECT %(programme)s, '{JournalEntry.Kind.GRANT}', %(actor)s, %(memo)s, %(now)s, l.key, NULL
+    FROM lines l ORDER BY l.n
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, idempotency_key
+), postings AS (
+    INSERT INTO {POSTING} ({_column(Posting, "entry")}, {_column(Posting, "account")}, amount)
+    SELECT e.id, p.account, p.amount
+    FROM entries e
+    JOIN lines l ON l.key = e.idempotency_key
+    JOIN {ACCOUNT} a ON a.{_W} = l.wallet AND a.{_VT} = l.value_type
+        AND a.kind = '{Account.Kind.WALLET}'
+    CROSS JOIN LATERAL (VALUES (a.id, l.amount), (%(sales)s::bigint, -l.paid),
+                               (%(issuance)s::bigint, l.paid - l.amount)) AS p(account, amount)
+    WHERE p.amount <> 0
+    ORDER BY p.account, e.id
+)
+SELECT idempotency_key FROM entries
+"""
+
+GRANTS_UNDER_KEYS = f"""
+SELECT e.idempotency_key, a.{_W}, a.{_VT}, p.amount
+FROM {ENTRY} e
+JOIN {POSTING} p ON p.{_column(Posting, "entry")} = e.id
+JOIN {ACCOUNT} a ON a.id = p.{_column(Posting, "account")} AND a.kind = '{Account.Kind.WALLET}'
+WHERE e.idempotency_key = ANY(%(keys)s::text[]) AND e.kind = '{JournalEntry.Kind.GRANT}'
+"""

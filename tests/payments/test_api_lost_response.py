@@ -9,31 +9,19 @@ import socket
 import subprocess
 import threading
 import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from payments import services
 from payments.models import Payment
-
-ROOT = Path(__file__).resolve().parents[2]
-HOST = "127.0.0.1"
+from tests.subprocesses import HOST, ROOT, database_url
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
-
-
-def _database_url() -> str:
-    """The test database this test writes to, for the server to read."""
-    db = connection.settings_dict
-    credentials = f"{quote(db['USER'])}:{quote(db['PASSWORD'])}"
-    return f"postgres://{credentials}@{db['HOST'] or HOST}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _request(port, method, path, body=None, headers=None, timeout=10):
@@ -51,7 +39,7 @@ def server(tmp_path):
     port, marker = _free_port(), tmp_path / "worker.pid"
     env = dict(
         os.environ,
-        DATABASE_URL=_database_url(),
+        DATABASE_URL=database_url(),
         SECRET_KEY=settings.SECRET_KEY,  # the codes the test issues are signed with it
         ALLOWED_HOSTS=HOST,
         DB_CONN_MAX_AGE="0",

@@ -1,12 +1,10 @@
-"""City staff grant money in Django admin: one wallet at a time, or a CSV with a dry run."""
+"""City staff grant money in Django admin, one wallet at a time (CSV files: test_imports.py)."""
 
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from core.models import AuditLog
 from tests import factories
 from wallets.models import Account, JournalEntry
 
@@ -75,60 +73,6 @@ def test_adjustment_needs_a_reason_and_cannot_overdraw(staff_client, wallet, com
     assert "残高が不足しています" in overdraw.text
     assert ok.status_code == 302
     assert held(wallet, "common") == 4_900
-
-
-def csv_upload(text, encoding="utf-8-sig"):
-    return SimpleUploadedFile("grants.csv", text.encode(encoding), content_type="text/csv")
-
-
-def test_bulk_grant_dry_run_reports_rejected_rows_and_grants_nothing(
-    staff_client, programme, common
-):
-    good = factories.wallet(programme)
-    text = (
-        "ticket_number,value_type,amount,memo\n"
-        f"{good.ticket_number},common,10000,第1回\n"
-        "999999999999,common,10000,\n"
-        f"{good.ticket_number},nosuch,100,\n"
-        f"{good.ticket_number},common,-5,\n"
-        f"{good.ticket_number},common,abc,\n"
-    )
-    url = reverse("admin:wallets_wallet_bulk_grant")
-    dry = staff_client.post(url, {"programme": programme.pk, "file": csv_upload(text)})
-    applied = staff_client.post(url, {"programme": programme.pk, "text": text, "apply": "1"})
-
-    assert dry.status_code == 200
-    rejected = re.findall(r"<tr><td>(\d+)</td>", dry.text)
-    assert rejected == ["3", "4", "5", "6"]
-    assert "この事業にこの番号のチケットはありません" in dry.text
-    assert "券種コードが不明です" in dry.text
-    assert applied.status_code == 200
-    assert not JournalEntry.objects.exists()
-
-
-def test_bulk_grant_applies_all_rows_once_from_shift_jis(staff_client, programme, common, local):
-    a, b = factories.wallet(programme), factories.wallet(programme)
-    text = (
-        "ticket_number,value_type,amount,memo\n"
-        f'{a.ticket_number},common,"10,000",子育て応援\n'
-        f"{a.ticket_number},local,3000,専用券\n"
-        f"{b.ticket_number},common,13000,\n"
-    )
-    url = reverse("admin:wallets_wallet_bulk_grant")
-    dry = staff_client.post(url, {"programme": programme.pk, "file": csv_upload(text, "cp932")})
-    assert "26,000" in dry.text and 'name="apply"' in dry.text
-    text_field = re.search(r'name="text" value="([^"]*)"', dry.text).group(1)
-    import html
-
-    posted = html.unescape(text_field)
-    first = staff_client.post(url, {"programme": programme.pk, "text": posted, "apply": "1"})
-    again = staff_client.post(url, {"programme": programme.pk, "text": posted, "apply": "1"})
-
-    assert first.status_code == again.status_code == 302
-    assert (held(a, "common"), held(a, "local"), held(b, "common")) == (10_000, 3_000, 13_000)
-    assert JournalEntry.objects.filter(kind="grant").count() == 3
-    assert AuditLog.objects.filter(action="wallets.grant.bulk").count() == 2
-    assert JournalEntry.objects.filter(memo="子育て応援").exists()
 
 
 def test_ledger_rows_are_read_only_in_admin(staff_client, wallet):

@@ -205,11 +205,13 @@ class Command(BaseCommand):
                 wallet.save()
                 wallets.append(wallet)
                 for value_type in programme.value_types.all():
+                    # Premium vouchers: 13,000 yen of value bought for 10,000 (30% premium).
                     amount = 10_000 if programme is kids else 6_500
                     ledger.grant(
                         wallet=wallet,
                         value_type=value_type,
                         amount=amount,
+                        paid=0 if programme is kids else 5_000,
                         memo="初回付与",
                         idempotency_key=f"demo-grant:{wallet.ticket_number}:{value_type.code}",
                     )

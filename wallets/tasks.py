@@ -1,0 +1,20 @@
+"""Background work for wallets, run by the django-tasks-db worker (manage.py db_worker)."""
+
+from django.tasks import task
+from django.utils import timezone
+
+from wallets.imports import import_run
+from wallets.models import ImportRun
+
+
+@task
+def run_import(*, import_id: int, language: str = "ja") -> int:
+    """Check and apply an import; on an unexpected error the run says so instead of hanging."""
+    run = ImportRun.objects.select_related("programme", "created_by").get(pk=import_id)
+    try:
+        return import_run(run, language=language).rows_done
+    except Exception as error:
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, error=repr(error)[:2000], finished_at=timezone.now()
+        )
+        raise
