@@ -163,3 +163,26 @@ def test_one_grant_key_for_two_wallets_at_once_grants_once(programme, common):
     held = [Account.objects.filter(wallet=w).first() for w in (first, second)]
     assert sorted(a.balance if a else 0 for a in held) == [0, 5_000]
     call_command("check_ledger")
+
+
+def test_the_same_bulk_grant_from_two_workers_at_once_grants_once(programme, common, small_store):
+    """Two workers on overlapping imports: the keys make each grant happen once, and a payment
+    running meanwhile on one of the wallets neither deadlocks nor overspends."""
+    wallets = [factories.funded_wallet(programme, {common: 1_000}) for _ in range(30)]
+    lines = [ledger.GrantLine(w.pk, common.pk, 5_000, f"import:{w.pk}") for w in wallets]
+
+    results = run_parallel(
+        lambda job: (
+            ledger.grant_many(programme=programme, lines=lines[::job])
+            if job
+            else factories.payment(wallets[0], small_store, 900, key="during")
+        ),
+        [(1,), (-1,), (0,)],
+    )
+
+    assert sum(r.granted for r in results[:2]) == 30
+    assert all(
+        Account.objects.get(wallet=w).balance == (5_100 if w == wallets[0] else 6_000)
+        for w in wallets
+    )
+    call_command("check_ledger")

@@ -333,3 +333,59 @@ def test_store_not_eligible_only_when_nothing_held_can_be_used_there(programme, 
     wallet = factories.funded_wallet(programme, {local: 3_000})
     with pytest.raises(StoreNotEligible):
         pay(wallet, large_store, 100)
+
+
+def test_a_premium_grant_takes_the_purchase_price_from_sales_and_the_rest_from_issuance(
+    programme, common
+):
+    wallet = factories.wallet(programme)
+    entry = ledger.grant(wallet=wallet, value_type=common, amount=13_000, paid=10_000)
+
+    kinds = {p.account.kind: p.amount for p in entry.postings.select_related("account")}
+    assert kinds == {"wallet": 13_000, "sales": -10_000, "issuance": -3_000}
+    bought_outright = ledger.grant(wallet=wallet, value_type=common, amount=500, paid=500)
+    assert {p.account.kind for p in bought_outright.postings.select_related("account")} == {
+        "wallet",
+        "sales",
+    }
+
+
+@pytest.mark.parametrize("paid", [-1, 13_001, 1.5, True])
+def test_a_purchase_price_outside_zero_to_the_value_is_refused(programme, common, paid):
+    wallet = factories.wallet(programme)
+    with pytest.raises(ValidationFailed):
+        ledger.grant(wallet=wallet, value_type=common, amount=13_000, paid=paid)
+    assert not JournalEntry.objects.exists()
+
+
+def test_grant_many_grants_each_line_once_and_reports_used_keys(programme, common, local):
+    a, b = factories.wallet(programme), factories.wallet(programme)
+    lines = [
+        ledger.GrantLine(a.pk, common.pk, 10_000, "k-a-common", paid=8_000),
+        ledger.GrantLine(a.pk, local.pk, 3_000, "k-a-local"),
+        ledger.GrantLine(b.pk, common.pk, 10_000, "k-b-common"),
+    ]
+    first = ledger.grant_many(programme=programme, lines=lines)
+    changed = [*lines[:2], ledger.GrantLine(b.pk, common.pk, 99_000, "k-b-common")]
+    again = ledger.grant_many(programme=programme, lines=changed)
+
+    assert (first.granted, first.total) == (3, 23_000)
+    assert (again.granted, again.replayed, again.conflicts) == (
+        0,
+        ["k-a-common", "k-a-local"],
+        {"k-b-common": 10_000},
+    )
+    assert balances(a) == {"common": 10_000, "local": 3_000} and balances(b) == {"common": 10_000}
+    assert Account.objects.get(kind="sales").balance == -8_000
+    assert Account.objects.get(kind="issuance").balance == -15_000
+
+
+def test_grant_many_refuses_another_programmes_value_type(programme, common):
+    other = factories.programme()
+    foreign = factories.value_type(other, code="x")
+    wallet = factories.wallet(programme)
+    with pytest.raises(ValidationFailed):
+        ledger.grant_many(
+            programme=programme, lines=[ledger.GrantLine(wallet.pk, foreign.pk, 100, "k")]
+        )
+    assert not JournalEntry.objects.exists()
