@@ -26,3 +26,15 @@ def add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
+
+
+def end_of(moment: datetime, text: str) -> datetime:
+    """The exclusive end of what a person means by `text` as an end: "23:59" is the whole
+    minute, "23:59:30" the whole second, so a payment at 23:59:45 is inside "to 23:59"."""
+    time_part = text.partition("T")[2]
+    clock = time_part.rstrip("Z").split("+")[0].split("-")[0]
+    if clock.count(":") == 1:
+        return moment + timedelta(minutes=1)
+    if "." not in clock:
+        return moment + timedelta(seconds=1)
+    return moment + timedelta(microseconds=1)

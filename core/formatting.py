@@ -11,3 +11,13 @@ def yen(value) -> str:
     if value in (None, ""):
         return ""
     return f"{grouped(value)} 円"
+
+
+def duration(value) -> str:
+    """A cancel window as people say it: "24時間", "90日" (English: "24 hours", "90 days")."""
+    from django.utils.translation import ngettext
+
+    hours = int(value.total_seconds() // 3600)
+    if hours % 24 == 0 and hours >= 48:
+        return ngettext("%(n)d day", "%(n)d days", hours // 24) % {"n": hours // 24}
+    return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}

@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from core.dates import day_range
+from core.dates import day_range, end_of
 from core.exceptions import DomainError
 from payments import selectors, services
 from payments.exceptions import ApiValidationError, MethodNotAllowed, NotFound, Unauthorized
@@ -159,7 +159,8 @@ def _create(request):
 
 def _bound(value: str | None, *, end: bool):
     """A date (the whole day, Tokyo time) or an ISO date-time, in the years searches allow;
-    None when not given (an empty value is refused, as the document's pattern says)."""
+    None when not given (an empty value is refused, as the document's pattern says). An end is
+    inclusive as written: to=…T23:59 takes in the whole minute, as the merchant admin does."""
     if value is None:
         return None
     if not re.fullmatch(BOUND_FORM, value):
@@ -176,7 +177,8 @@ def _bound(value: str | None, *, end: bool):
         raise ApiValidationError(exc.messages[0]) from None
     if day:
         return day_range(day)[1 if end else 0]
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    return end_of(moment, value) if end else moment
 
 
 def _page_size(value: str | None) -> int:

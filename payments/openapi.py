@@ -184,6 +184,8 @@ def openapi_document() -> dict:
                                 "description": "A date (YYYY-MM-DD, whole day, inclusive) or an "
                                 "ISO date-time (YYYY-MM-DDThh:mm[:ss[.ffffff]], an optional "
                                 f"Z or ±hh:mm) in the years {EARLIEST_YEAR}-{LATEST_YEAR}; "
+                                "`to` is inclusive as written (…T23:59 takes in the whole "
+                                "minute, …T23:59:30 the whole second); "
                                 "default today. A day that does not exist (2026-02-30) and a "
                                 f"range that is not positive or longer than {MAX_LIST_DAYS} "
                                 "days are validation_error.",

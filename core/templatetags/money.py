@@ -4,3 +4,4 @@ from core import formatting
 
 register = template.Library()
 register.filter("yen", formatting.yen)
+register.filter("duration", formatting.duration)

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from merchants.models import DailySummary, ExportFile, Store, Terminal, User
 from merchants.scope import Scope
 from payments.models import Payment
+from wallets.models import Programme
 
 LOGIN_URL = "/merchant/login/"
 PASSWORD_CHANGE_URL = "/merchant/password/change/"
@@ -36,6 +37,11 @@ def merchant_required(view):
 
 def scope_stores(scope: Scope):
     return scope.filter(Store.objects.all(), store_field="pk")
+
+
+def scope_programmes(scope: Scope):
+    """The programmes the scope's stores take part in (for their contact and cancel window)."""
+    return Programme.objects.filter(stores__in=scope_stores(scope)).distinct().order_by("pk")
 
 
 def scope_payments(scope: Scope):

@@ -1,5 +1,6 @@
 """Merchant admin forms: each cleans input into the values the selectors and services take."""
 
+import unicodedata
 from datetime import timedelta
 
 from django import forms
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.dates import add_months
 from merchants.models import Company, ExportFile, User
-from merchants.portal.access import scope_stores, scope_terminals
+from merchants.portal.access import scope_programmes, scope_stores, scope_terminals
 from merchants.portal.security import (
     sign_in_failed,
     sign_in_refused,
@@ -22,7 +23,7 @@ from merchants.portal.security import (
 from merchants.portal.selectors import HistoryFilters, value_types_for
 from merchants.scope import Scope
 from merchants.validators import password_validators_for
-from payments.models import PAYMENT_NUMBER_LENGTH
+from payments.models import PAYMENT_NUMBER_LENGTH, Payment
 from payments.validators import validate_date_in_range, validate_payment_number
 
 HISTORY_MAX_MONTHS = 3
@@ -143,6 +144,21 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+class YenField(forms.IntegerField):
+    """Yen as people type them: `1,120`, `１，１２０`, `1120円`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", Payment.MAX_AMOUNT)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value).replace(",", "").removesuffix("円")
+        return super().to_python(value)
+
+
 class HistoryForm(forms.Form):
     """利用実績 search; an empty form means today."""
 
@@ -162,8 +178,10 @@ class HistoryForm(forms.Form):
     )
     store_code = forms.CharField(label=_("Store code"), max_length=30, required=False)
     store_name = forms.CharField(label=_("Store name"), max_length=100, required=False)
+    programme = forms.TypedChoiceField(label=_("Programme"), required=False, coerce=int)
     terminal = forms.ChoiceField(label=_("Terminal"), required=False)
     value_type = forms.ChoiceField(label=_("Product"), required=False)
+    amount = YenField(label=_("Usage amount"), required=False)
     number = forms.CharField(
         label=_("Payment number"),
         max_length=PAYMENT_NUMBER_LENGTH,
@@ -181,12 +199,19 @@ class HistoryForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        today = HistoryFilters.today()
-        self.initial = {"start": today.start, "end": today.end, **self.initial}
+        self.initial = {**HistoryFilters.today().as_initial(), **self.initial}
+        scope = Scope.of(user)
         self.fields["terminal"].choices = [("", _("All"))] + [
-            (t.terminal_id, f"{t.name or t.terminal_id} ({t.store.name})")
-            for t in scope_terminals(Scope.of(user)).select_related("store")
+            (t.terminal_id, f"{t.name or t.terminal_id} ({t.store.code} {t.store.name})")
+            for t in scope_terminals(scope).select_related("store").order_by("store__code", "pk")
         ]
+        programmes = scope_programmes(scope)
+        if len(programmes) > 1:
+            self.fields["programme"].choices = [("", _("All"))] + [
+                (p.pk, p.name) for p in programmes
+            ]
+        else:
+            del self.fields["programme"]
         self.fields["value_type"].choices = [("", _("All"))] + [
             (str(vt.pk), vt.name) for vt in value_types_for(Scope.of(user))
         ]
@@ -195,7 +220,11 @@ class HistoryForm(forms.Form):
         data = super().clean()
         today = HistoryFilters.today()
         start = data.get("start") or today.start
-        end = data.get("end") or (start + timedelta(days=1) if data.get("start") else today.end)
+        # The end is inclusive as people read it: "to 23:59" takes in 23:59:59.
+        if data.get("end"):
+            end = data["end"] + timedelta(minutes=1)
+        else:
+            end = start + timedelta(days=1) if data.get("start") else today.end
         if end <= start:
             raise forms.ValidationError(_("The end must be after the start."))
         if timezone.localtime(end).date() > add_months(
@@ -215,8 +244,10 @@ class HistoryForm(forms.Form):
             end=data["end"],
             store_code=data["store_code"].strip(),
             store_name=data["store_name"].strip(),
+            programme=data.get("programme") or None,
             terminal=data["terminal"],
             value_type=int(data["value_type"]) if data["value_type"] else None,
+            amount=data["amount"],
             number=data["number"].strip(),
             exclude_cancelled=data["exclude_cancelled"],
         )
@@ -310,7 +341,7 @@ class UserCreateForm(forms.Form):
     """管理ユーザ登録: company admins register managers and staff; store managers only staff."""
 
     role = forms.ChoiceField(label=_("Role"))
-    store = forms.ModelChoiceField(label=_("Store"), queryset=None)
+    store = forms.ModelChoiceField(label=_("Store"), queryset=None, empty_label=_("Select a store"))
     name = forms.CharField(label=_("Name"), max_length=100)
     username = forms.CharField(label=_("Login ID"), max_length=150, validators=login_id_validators)
     email = forms.EmailField(label=_("E-mail address"))

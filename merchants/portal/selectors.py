@@ -23,8 +23,10 @@ class HistoryFilters:
     end: datetime
     store_code: str = ""
     store_name: str = ""
+    programme: int | None = None
     terminal: str = ""
     value_type: int | None = None
+    amount: int | None = None
     number: str = ""
     exclude_cancelled: bool = False
 
@@ -32,6 +34,15 @@ class HistoryFilters:
     def today(cls) -> "HistoryFilters":
         start, end = day_range(timezone.localdate())
         return cls(start=start, end=end)
+
+    @property
+    def last_minute(self) -> datetime:
+        """The end as the form shows it: the last minute inside the range (…23:59)."""
+        return self.end - timedelta(minutes=1)
+
+    def as_initial(self) -> dict:
+        """The form's values for these filters (the end shown inclusive)."""
+        return asdict(self) | {"end": self.last_minute}
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -59,8 +70,12 @@ def payment_history(*, scope: Scope, filters: HistoryFilters):
         payments = payments.filter(store__code=filters.store_code)
     if filters.store_name:
         payments = payments.filter(store__name__icontains=filters.store_name)
+    if filters.programme:
+        payments = payments.filter(programme_id=filters.programme)
     if filters.terminal:
         payments = payments.filter(terminal__terminal_id=filters.terminal)
+    if filters.amount:
+        payments = payments.filter(amount=filters.amount)
     if filters.value_type:
         payments = payments.filter(
             Exists(
@@ -122,6 +137,15 @@ def value_types_for(scope: Scope):
     return ValueType.objects.filter(programme__in=scope_stores(scope).values("programme")).order_by(
         "programme", "-small_local_only", "expires_on", "pk"
     )
+
+
+def search_names(*, scope: Scope) -> dict:
+    """Names of the value types and programmes a stored search (an export) refers to by id."""
+    value_types = value_types_for(scope).select_related("programme")
+    return {
+        "value_types": {vt.pk: vt.name for vt in value_types},
+        "programmes": {vt.programme_id: vt.programme.name for vt in value_types},
+    }
 
 
 def today_totals(*, scope: Scope) -> dict:

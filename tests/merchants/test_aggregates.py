@@ -207,3 +207,11 @@ def test_paying_and_cancelling_at_one_store_at_once_neither_deadlocks_nor_drifts
     today = timezone.localdate()
     result = selectors.daily_totals(scope=Scope.of(company_admin), first=today, last=today)
     assert (result["count"], result["amount"]) == (15, 150)
+
+
+@pytest.mark.django_db
+def test_daily_shows_the_last_31_days_by_default(client, merchant_login, company_admin):
+    merchant_login(client, company_admin)
+    form = client.get("/merchant/daily/").context["form"]
+    today = timezone.localdate()
+    assert (form.initial["first"], form.initial["last"]) == (today - timedelta(days=30), today)

@@ -54,7 +54,8 @@ def test_outside_the_window_no_button_and_refused(
     body = client.get("/merchant/history/", {"start": start}).content.decode()
     assert payment.number in body
     assert f'data-number="{payment.number}"' not in body
-    assert "取消可能期間を過ぎています" in client.get(cancel_url(payment)).content.decode()
+    page = client.get(cancel_url(payment)).content.decode()
+    assert "取消可能期間（24時間）を過ぎています。取消は市のみが行えます" in page
     response = client.post(cancel_url(payment), {"memo": ""}, follow=True)
     assert "取消可能期間を過ぎています" in response.content.decode()
     payment.refresh_from_db()

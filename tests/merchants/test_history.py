@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from merchants.models import ExportFile
 from payments import services as payment_services
 from tests import factories
 
@@ -114,3 +115,64 @@ def test_an_empty_search_says_so(signed_in):
     body = signed_in.get(URL).content.decode()
     assert "該当件数 0 件のうち 0 件を表示しています。" in body
     assert "該当する利用実績はありません。" in body
+
+
+@pytest.mark.django_db
+def test_the_end_is_inclusive_to_the_minute_and_amounts_are_read_as_typed(
+    signed_in, pay, wallet, small_store
+):
+    day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+        days=1
+    )
+    last = pay(wallet, small_store, 1_120, now=day.replace(hour=23, minute=59, second=59))
+    other = pay(wallet, small_store, 500, now=day.replace(hour=12))
+    query = {"start": local_input(day), "end": local_input(day.replace(hour=23, minute=59))}
+
+    def numbers(**extra):
+        response = signed_in.get(URL, query | extra)
+        assert response.status_code == 200
+        return {p.number for p in response.context["page"].object_list}
+
+    assert numbers() == {last.number, other.number}
+    for typed in ("1120", "1,120", "１，１２０", "1,120円"):
+        assert numbers(amount=typed) == {last.number}
+    response = signed_in.get(URL, query | {"amount": "abc"})
+    assert response.status_code == 400 and "整数" in response.content.decode()
+    # The default shows today as 00:00 to 23:59, as the manual does.
+    page = signed_in.get(URL).content.decode()
+    assert f'value="{timezone.localdate():%Y-%m-%d}T23:59"' in page
+    # A CSV reserved from this search keeps the same range.
+    signed_in.post("/merchant/exports/", query | {"encoding": "utf-8-sig"})
+    export = ExportFile.objects.get()
+    assert export.filters["end"] == (day + timedelta(days=1)).isoformat()
+    downloads = signed_in.get("/merchant/downloads/").content.decode()
+    assert (
+        f'{day:%Y年%-m月%-d日} 00:00</span>〜<span class="m-nowrap">{day:%Y年%-m月%-d日} 23:59'
+        in downloads
+    )
+
+
+@pytest.mark.django_db
+def test_the_terminal_filter_tells_stores_of_one_name_apart(
+    signed_in, company, programme, small_store
+):
+    twin = factories.store(company, programme, name=small_store.name)
+    factories.terminal(small_store, name="QR台紙")
+    factories.terminal(twin, name="QR台紙")
+    page = signed_in.get(URL).content.decode()
+    assert f"QR台紙 ({small_store.code} {small_store.name})" in page
+    assert f"QR台紙 ({twin.code} {twin.name})" in page
+    terminals = signed_in.get("/merchant/terminals/").content.decode()
+    assert twin.code in terminals and programme.name in terminals
+
+
+@pytest.mark.django_db
+def test_history_and_home_say_how_long_cancelling_is_possible_and_whom_to_call(
+    signed_in, programme, small_store
+):
+    programme.contact = "青葉市 商工課 電話 022-000-0000（平日 9:00〜17:00）"
+    programme.save()
+    for url in (URL, "/merchant/"):
+        page = signed_in.get(url).content.decode()
+        assert "利用から24時間以内であればこの画面からできます" in page
+        assert "022-000-0000" in page

@@ -110,3 +110,23 @@ def test_a_pos_that_lost_the_answer_finds_its_payment_by_key(
         "payments": [],
         "next": None,
     }
+
+
+@pytest.mark.django_db
+def test_to_is_inclusive_as_written(api, wallet, pos_terminal):
+    """to=…T12:00 takes in 12:00:45, to=…T12:00:30 does not; as the merchant admin reads it."""
+    payment = services.payment_create_cpm(
+        terminal=pos_terminal, code=code_for(wallet), amount=100, idempotency_key="late"
+    )
+    moment = timezone.localtime() - timedelta(minutes=5)
+    moment = moment.replace(second=45, microsecond=0)
+    Payment.objects.filter(pk=payment.pk).update(created_at=moment)
+    since = (moment - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+
+    def listed(to):
+        body = api("get", f"/payments?from={since}&to={to}").json()
+        return [p["number"] for p in body["payments"]]
+
+    assert listed(moment.strftime("%Y-%m-%dT%H:%M")) == [payment.number]
+    assert listed(moment.strftime("%Y-%m-%dT%H:%M:45")) == [payment.number]
+    assert listed(moment.strftime("%Y-%m-%dT%H:%M:30")) == []

@@ -1,6 +1,8 @@
 """精算管理 for the company admin: scoped to the company, statements frozen once issued."""
 
+import re
 from datetime import date
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -36,7 +38,8 @@ def test_payout_list_shows_own_company_only_with_history_links(admin_client, clo
     assert "2026/10/30" in html
     assert "1,970 円" in html  # 2,000 − 1.5 % fee (30)
     assert "9," not in html.split("<tbody>")[1]
-    assert 'href="/merchant/history/?start=2026-10-01T00:00&amp;end=2026-10-15T23:59"' in html
+    link = f"/merchant/history/?start=2026-10-01T00:00&amp;end=2026-10-15T23:59&amp;programme={ours.programme_id}"
+    assert f'href="{link}"' in html
     assert reverse("settlement:statement", args=[ours.pk]) in html
     assert reverse("settlement:statement", args=[theirs.pk]) not in html
 
@@ -93,3 +96,45 @@ def test_cycle_page_states_cycle_dates_and_fee_rule(admin_client, closed):
     assert "15 日後" in html
     # Today (real date) lies in some period; its payment date is listed as a business day.
     assert "現在の対象期間" in html
+
+
+def test_two_programmes_payouts_are_told_apart_and_link_to_their_own_breakdown(
+    admin_client, autumn, company
+):
+    """A company in two programmes: each row names its programme, its PDF is named with it,
+    and its link lists that programme's payments only, including one at 23:59:30."""
+    winter = factories.programme(
+        code="winter",
+        name="冬の子育て応援券",
+        starts_on=date(2026, 10, 1),
+        ends_on=date(2027, 3, 31),
+    )
+    numbers = {}
+    for programme, amounts in ((autumn, [1_000, 2_000]), (winter, [500])):
+        vt = factories.value_type(programme)
+        wallet = factories.funded_wallet(programme, {vt: 50_000})
+        store = factories.store(company, programme)
+        numbers[programme.code] = {
+            factories.payment(
+                wallet,
+                store,
+                amount,
+                key=f"{programme.code}{n}",
+                mode="mpm",
+                now=at(date(2026, 10, 15), 23, 59, 30) if n == 0 else at(date(2026, 10, 3)),
+            ).number
+            for n, amount in enumerate(amounts)
+        }
+        services.settlement_run(programme=programme, period_end=date(2026, 10, 15))
+
+    html = admin_client.get(reverse("settlement:payouts"), {"year": 2026}).content.decode()
+    assert "テスト市プレミアム商品券" in html and "冬の子育て応援券" in html
+    for programme in (autumn, winter):
+        payout = Payout.objects.get(programme=programme)
+        link = re.search(rf'<tr data-payout="{payout.pk}">.*?href="([^"]+)"', html, re.S).group(1)
+        listed = admin_client.get(link.replace("&amp;", "&")).context["page"].object_list
+        assert {p.number for p in listed} == numbers[programme.code]
+        pdf = admin_client.get(reverse("settlement:statement", args=[payout.pk]))
+        assert f"支払明細書_{programme.code}_20261001-20261015.pdf" in unquote(
+            pdf["Content-Disposition"]
+        )

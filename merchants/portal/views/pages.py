@@ -1,6 +1,6 @@
 """Merchant admin pages. Every object is looked up inside the user's scope (404 otherwise)."""
 
-from dataclasses import asdict
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,11 +21,13 @@ from merchants.portal.access import (
     merchant_required,
     scope_exports,
     scope_payments,
+    scope_programmes,
     scope_stores,
     scope_terminals,
     scope_users,
 )
 from merchants.portal.forms import (
+    DAILY_MAX_DAYS,
     PAGE_SIZES,
     CancelForm,
     CompanyForm,
@@ -51,6 +53,7 @@ def home(request):
             "today": selectors.today_totals(scope=request.scope),
             "recent": selectors.recent_payments(scope=request.scope),
             "now": timezone.now(),
+            "programmes": scope_programmes(request.scope),
         },
     )
 
@@ -69,7 +72,7 @@ def history(request):
     if filters is not None:
         payments = selectors.payment_history_page(scope=request.scope, filters=filters)
         page = Paginator(payments, per_page).get_page(request.GET.get("page"))
-        export_form = ExportForm(initial=asdict(filters), user=request.user)
+        export_form = ExportForm(initial=filters.as_initial(), user=request.user)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -81,6 +84,7 @@ def history(request):
             "query": query.urlencode(),
             "now": timezone.now(),
             "export_form": export_form,
+            "programmes": scope_programmes(request.scope),
         },
         status=400 if filters is None else 200,
     )
@@ -159,7 +163,7 @@ def daily(request):
         request,
         DailyForm,
         "merchants/daily.html",
-        {"first": today.replace(day=1), "last": today},
+        {"first": today - timedelta(days=DAILY_MAX_DAYS - 1), "last": today},
         selectors.daily_totals,
     )
 
@@ -180,7 +184,11 @@ def terminals(request):
     return render(
         request,
         "merchants/terminals.html",
-        {"terminals": scope_terminals(request.scope).select_related("store")},
+        {
+            "terminals": scope_terminals(request.scope)
+            .select_related("store__programme")
+            .order_by("store__code", "pk")
+        },
     )
 
 
@@ -323,6 +331,11 @@ def export_create(request):
 def exports(request):
     """ファイルダウンロード"""
     files = list(scope_exports(request.scope).filter(expires_at__gt=timezone.now())[:100])
+    names = selectors.search_names(scope=request.scope)
+    for export in files:
+        export.search = HistoryFilters.from_json(export.filters)
+        export.value_type_name = names["value_types"].get(export.search.value_type, "")
+        export.programme_name = names["programmes"].get(export.search.programme, "")
     waiting = {ExportFile.Status.PENDING, ExportFile.Status.RUNNING}
     return render(
         request,

@@ -51,7 +51,7 @@ def payouts(request):
         (
             payout,
             f"{reverse('merchants:history')}?start={payout.period_start:%Y-%m-%d}T00:00"
-            f"&end={payout.period_end:%Y-%m-%d}T23:59",
+            f"&end={payout.period_end:%Y-%m-%d}T23:59&programme={payout.programme_id}",
         )
         for payout in selectors.company_payouts(request.user, year=year)
     ]
@@ -77,6 +77,6 @@ def statement(request, pk):
     return FileResponse(
         payout.statement.open("rb"),
         as_attachment=True,
-        filename=f"支払明細書_{payout.period_start:%Y%m%d}-{payout.period_end:%Y%m%d}.pdf",
+        filename=f"支払明細書_{payout.programme.code}_{payout.period_start:%Y%m%d}-{payout.period_end:%Y%m%d}.pdf",
         content_type="application/pdf",
     )
