@@ -9,10 +9,11 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import charts
 from core.admin import ReadOnlyInline
 from core.audit import audit_log
 from core.exceptions import DomainError
-from settlement import charts, selectors, services, zengin
+from settlement import selectors, services, zengin
 from settlement.models import PayingAccount, Payout, PayoutLine, SettlementRun
 from wallets.models import Programme
 
@@ -118,7 +119,7 @@ class SettlementRunAdmin(admin.ModelAdmin):
                 programme=programme,
                 programmes=Programme.objects.all(),
                 f=figures,
-                daily=charts.daily_bars(figures.daily),
+                daily=charts.bar_chart([(f"{day:%m/%d}", v) for day, v in figures.daily]),
                 shares=charts.share_bars(
                     [
                         (_("Small/local stores"), figures.by_category["small_local"]),

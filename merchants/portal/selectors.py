@@ -226,3 +226,14 @@ def monthly_totals(*, scope: Scope, first: date, last: date, store_code: str = "
 def daily_totals(*, scope: Scope, first: date, last: date, store_code: str = "") -> dict:
     """日別利用実績 for the days first..last (Tokyo)."""
     return _aggregate(scope=scope, first=first, last=last, store_code=store_code, by_month=False)
+
+
+def period_points(result: dict, first: date, last: date, *, by_month: bool) -> list:
+    """(label, yen) for every month or day of the range, empty ones at zero (for the chart)."""
+    amounts = {p.start: p.amount for p in result["periods"]}
+    points, day = [], first.replace(day=1) if by_month else first
+    while day <= last:
+        label = f"{day.year}/{day.month}" if by_month else f"{day.month}/{day.day}"
+        points.append((label, amounts.get(day, 0)))
+        day = add_months(day, 1) if by_month else day + timedelta(days=1)
+    return points

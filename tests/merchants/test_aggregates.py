@@ -215,3 +215,18 @@ def test_daily_shows_the_last_31_days_by_default(client, merchant_login, company
     form = client.get("/merchant/daily/").context["form"]
     today = timezone.localdate()
     assert (form.initial["first"], form.initial["last"]) == (today - timedelta(days=30), today)
+
+
+@pytest.mark.django_db(transaction=True)  # the daily summary is kept at commit
+def test_daily_and_monthly_draw_a_chart_with_every_period_and_round_ticks(
+    client, merchant_login, company_admin, pay, wallet, small_store
+):
+    pay(wallet, small_store, 1_234)
+    merchant_login(client, company_admin)
+    daily = client.get("/merchant/daily/")
+    chart = daily.context["chart"]
+    assert len(chart["bars"]) == 31 and chart["bars"][-1].value == 1_234
+    assert [t["value"] for t in chart["ticks"]] == [0, 500, 1_000, 1_500]
+    assert '<svg class="m-chart"' in daily.content.decode()
+    monthly = client.get("/merchant/monthly/").context["chart"]
+    assert len(monthly["bars"]) == 3 and monthly["bars"][-1].value == 1_234

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import charts
 from core.dates import add_months
 from core.exceptions import DomainError
 from merchants import services
@@ -124,9 +125,9 @@ def payment_cancel(request, number):
     )
 
 
-def _aggregate_page(request, form_class, template, initial, compute):
+def _aggregate_page(request, form_class, template, initial, compute, *, by_month):
     form = form_class(request.GET or None, initial=initial)
-    result = None
+    result = chart = None
     data = form.cleaned_data if form.is_bound and form.is_valid() else None
     if not form.is_bound:
         data = {**initial, "store_code": ""}
@@ -137,8 +138,14 @@ def _aggregate_page(request, form_class, template, initial, compute):
             last=data["last"],
             store_code=data["store_code"],
         )
+        chart = charts.bar_chart(
+            selectors.period_points(result, data["first"], data["last"], by_month=by_month)
+        )
     return render(
-        request, template, {"form": form, "result": result}, status=400 if data is None else 200
+        request,
+        template,
+        {"form": form, "result": result, "chart": chart},
+        status=400 if data is None else 200,
     )
 
 
@@ -152,6 +159,7 @@ def monthly(request):
         "merchants/monthly.html",
         {"first": add_months(today.replace(day=1), -2), "last": today.replace(day=1)},
         selectors.monthly_totals,
+        by_month=True,
     )
 
 
@@ -165,6 +173,7 @@ def daily(request):
         "merchants/daily.html",
         {"first": today - timedelta(days=DAILY_MAX_DAYS - 1), "last": today},
         selectors.daily_totals,
+        by_month=False,
     )
 
 
