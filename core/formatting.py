@@ -11,3 +11,9 @@ def yen(value) -> str:
     if value in (None, ""):
         return ""
     return f"{grouped(value)} 円"
+
+
+def masked(value: str, *, shown: int = 4) -> str:
+    """'000000001234' -> '********1234': a receipt names the ticket without giving it away."""
+    value = str(value)
+    return "*" * max(len(value) - shown, 0) + value[-shown:]
