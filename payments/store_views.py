@@ -1,4 +1,4 @@
-"""The store app (加盟店アプリ): terminal set-up, staff sign-in, CPM payments, history, 入金 feed."""
+"""The store app (加盟店アプリ): terminal set-up, staff sign-in, CPM and card payments, history, 入金 feed."""
 
 from datetime import timedelta
 
@@ -27,6 +27,7 @@ from payments.access import (
     remember_terminal,
     store_staff_required,
 )
+from payments.exceptions import PinWrong
 from payments.forms import (
     AmountForm,
     CancelForm,
@@ -38,7 +39,6 @@ from payments.forms import (
     TerminalConfirmForm,
     TerminalSetupForm,
 )
-from payments.exceptions import PinWrong
 from payments.models import Payment
 from wallets.services import CARD_TOKEN_PREFIX
 
