@@ -57,6 +57,19 @@ def test_card_scan_asks_for_the_pin_then_pays_and_shows_the_balance_and_receipt(
     assert wallet.ticket_number not in done and wallet.ticket_number[-4:] in receipt
     assert pin not in receipt and token not in done
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d\d:\d\d", receipt)
+    # Printed again later from 取引履歴, with the balance as it was just after this payment.
+    detail = store_app.get(f"/store/payments/{payment.number}/").content.decode()
+    assert "レシート・残高" in detail
+    services.payment_create_card(
+        terminal=app_terminal,
+        card_token=token,
+        pin=pin,
+        amount=500,
+        idempotency_key="later",
+        client_address="10.0.0.1",
+    )
+    again = store_app.get(response["Location"]).content.decode()
+    assert re.search(r"data-remaining>6,500 円<", again)
 
 
 def test_a_resident_code_still_pays_at_once_and_shows_no_balance(store_app, wallet):
