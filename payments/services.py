@@ -54,7 +54,7 @@ from wallets.exceptions import (
     StoreNotEligible,
     ValidationFailed,
 )
-from wallets.models import Account, JournalEntry, Wallet, pin_failure_keys
+from wallets.models import Account, JournalEntry, Wallet, card_digest, pin_failure_keys
 from wallets.services import wallet_for_card
 
 # Resident PIN: 5 wrong PINs lock the ticket for 15 minutes, and failures add up until the right
@@ -471,27 +471,29 @@ def card_check(*, terminal: Terminal, card_token: str, client_address: str) -> W
 def _card_pin_check(*, terminal: Terminal, card_token: str, pin: str, client_address: str):
     """The card's PIN on the ticket's counters, as `resident_sign_in` checks it.
 
-    Each try is counted before the PIN is checked, so parallel guesses cannot pass; an unknown
-    card hashes a dummy PIN, so it takes the work of a real one.
+    Each try is counted before the PIN is checked, so parallel guesses cannot pass. An unknown
+    card goes the same way on counters of its own digest and hashes a dummy PIN: the same
+    statements and the same hash as a wrong PIN, then card_unknown whatever those counters say.
     """
     device_key, address_key = _card_guard(terminal, client_address)
     wallet = wallet_for_card(card_token)
-    if wallet is None:
-        check_password(pin, _dummy_pin_hash())
-        _count_failure((device_key, address_key))
-        raise CardUnknown()
-    recent_key, total_key = pin_failure_keys(wallet.ticket_number)
+    recent_key, total_key = pin_failure_keys(
+        wallet.ticket_number if wallet else f"card:{card_digest(card_token.strip())[:24]}"
+    )
     if lock := _card_lock(recent_key, total_key):
-        raise lock
+        raise lock if wallet else CardUnknown()
     recent = rate_limit_hit(key=recent_key, window=PIN_LOCK)
     total = rate_limit_hit(key=total_key, window=PIN_FAILURE_MEMORY)
     if total > PIN_MAX_TOTAL_FAILURES or recent > PIN_MAX_FAILURES:
-        raise _card_lock(recent_key, total_key)
-    if check_password(pin, wallet.pin_hash):
+        raise _card_lock(recent_key, total_key) if wallet else CardUnknown()
+    if check_password(pin, wallet.pin_hash if wallet else _dummy_pin_hash()) and wallet:
         rate_limit_clear(recent_key, total_key)
         return wallet
     _count_failure((device_key, address_key))
-    if lock := _card_lock(recent_key, total_key):
+    lock = _card_lock(recent_key, total_key)
+    if wallet is None:
+        raise CardUnknown()
+    if lock:
         audit_log(
             action="wallets.wallet.pin_locked",
             obj=wallet,

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.models import AuditLog, RateLimit
 from merchants.models import Terminal
@@ -185,12 +186,17 @@ def test_made_up_cards_are_unknown_and_spend_the_devices_budget(terminal, card, 
 
 
 def test_unknown_cards_do_the_work_of_a_real_one(terminal, card, monkeypatch):
+    """The same statements and one PIN hash for a wrong PIN and for an unknown card."""
     checked = []
     real = services.check_password
     monkeypatch.setattr(services, "check_password", lambda *a: checked.append(a) or real(*a))
-    with pytest.raises(CardUnknown):
-        pay(terminal, ("CARD-made-up", "123456"))
-    assert len(checked) == 1  # a dummy PIN hashed, as for a real card
+    statements = {}
+    for name, attempt in (("wrong", card[0]), ("unknown", "CARD-made-up-but-well-formed")):
+        with CaptureQueriesContext(connection) as queries, pytest.raises((PinWrong, CardUnknown)):
+            pay(terminal, (attempt, "123456") if name == "unknown" else card, pin=wrong_pin(card))
+        statements[name] = len(queries)
+    assert len(checked) == 2
+    assert statements["unknown"] == statements["wrong"]
 
 
 def test_one_device_cannot_walk_through_cards(terminal, card, wallet):
