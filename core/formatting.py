@@ -21,3 +21,9 @@ def duration(value) -> str:
     if hours % 24 == 0 and hours >= 48:
         return ngettext("%(n)d day", "%(n)d days", hours // 24) % {"n": hours // 24}
     return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+
+
+def masked(value: str, *, shown: int = 4) -> str:
+    """'000000001234' -> '********1234': a receipt names the ticket without giving it away."""
+    value = str(value)
+    return "*" * max(len(value) - shown, 0) + value[-shown:]

@@ -23,10 +23,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core.dates import day_range, end_of
 from core.exceptions import DomainError
+from core.http import client_address
 from payments import selectors, services
 from payments.exceptions import ApiValidationError, MethodNotAllowed, NotFound, Unauthorized
 from payments.models import Payment, PaymentSplit
-from payments.openapi import BOUND_FORM, KEY_PATTERN, openapi_document
+from payments.openapi import BOUND_FORM, KEY_PATTERN, PIN_PATTERN, openapi_document
 from payments.validators import (
     MAX_KEY_LENGTH,
     MAX_LIST_DAYS,
@@ -138,23 +139,45 @@ def _create(request):
     if not _is_key(key):
         raise ApiValidationError(_("An Idempotency-Key header (1-100 characters) is required."))
     body = _json_body(request)
-    code, amount = body.get("code"), body.get("amount")
+    code, card_token, pin, amount = (body.get(k) for k in ("code", "card_token", "pin", "amount"))
     if isinstance(amount, float) and amount.is_integer():
         amount = int(amount)  # 100.0 is an integer to JSON Schema, so to the document
-    if not isinstance(code, str) or not code:
+    card = card_token is not None or pin is not None
+    if card and code is not None:
+        raise ApiValidationError(_("Send either code, or card_token and pin; not both."))
+    if card:
+        if not isinstance(card_token, str) or not card_token:
+            raise ApiValidationError(_("card_token must be the text read from the card's QR code."))
+        if not isinstance(pin, str) or not re.fullmatch(PIN_PATTERN, pin):
+            raise ApiValidationError(_("pin must be the 4 to 8 digits the customer typed."))
+    elif not isinstance(code, str) or not code:
         raise ApiValidationError(_("code must be the text read from the resident's QR code."))
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise ApiValidationError(_("amount must be a whole number of yen greater than zero."))
-    payment = services.payment_create_cpm(
+    if not card:
+        payment = services.payment_create_cpm(
+            terminal=request.terminal,
+            code=code,
+            amount=amount,
+            idempotency_key=key,
+            mode=Payment.Mode.POS,
+        )
+        return JsonResponse(
+            payment_json(payment, selectors.payment_splits(payment=payment)), status=201
+        )
+    payment = services.payment_create_card(
         terminal=request.terminal,
-        code=code,
+        card_token=card_token,
+        pin=pin,
         amount=amount,
         idempotency_key=key,
-        mode=Payment.Mode.POS,
+        client_address=client_address(request),
+        channel=Payment.Mode.POS,
     )
-    return JsonResponse(
-        payment_json(payment, selectors.payment_splits(payment=payment)), status=201
-    )
+    # The resident has no phone to look at: the POS prints what is left on its receipt.
+    answer = payment_json(payment, selectors.payment_splits(payment=payment))
+    answer["remaining_balance"] = selectors.wallet_balance_after(payment=payment)
+    return JsonResponse(answer, status=201)
 
 
 def _bound(value: str | None, *, end: bool):

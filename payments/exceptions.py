@@ -92,6 +92,43 @@ class StaffSignInThrottled(DomainError):
     )
 
 
+# --- The card (residents without a smartphone): its QR + the PIN typed on the store device ---
+
+
+class CardUnknown(DomainError):
+    code = "card_unknown"
+    message = _("This card cannot be used (it was reissued or is not valid).")
+
+
+class PinWrong(DomainError):
+    code = "pin_wrong"
+    message = _(
+        "The PIN is not correct. %(remaining)s more wrong PINs will lock the card. Please ask the"
+        " customer to enter it again."
+    )
+
+
+class CardLocked(DomainError):
+    """The ticket's 15-minute lock, seen from the card: both share the ticket's counters."""
+
+    code = "card_locked"
+    status = 423
+    message = _(
+        "The PIN was entered wrongly too many times, so this card is locked for 15 minutes."
+        " Please take payment another way or try again later. The city office named on the"
+        " notice can issue a new PIN."
+    )
+
+
+class CardBlocked(DomainError):
+    code = "card_blocked"
+    status = 423
+    message = _(
+        "The PIN was entered wrongly too many times, so this card is locked. The customer should"
+        " contact the city office named on the notice to have the lock lifted or a new PIN issued."
+    )
+
+
 # --- POS API (/api/v1/) ------------------------------------------------------------------
 
 
@@ -121,6 +158,11 @@ class MethodNotAllowed(DomainError):
 API_ERRORS = (
     ApiValidationError,
     CodeInvalid,
+    CardUnknown,
+    PinWrong,
+    CardLocked,
+    CardBlocked,
+    TooManyAttempts,
     Unauthorized,
     NotFound,
     MethodNotAllowed,

@@ -108,6 +108,21 @@ class ScanForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=200)
 
 
+class CardPinForm(forms.Form):
+    """The PIN the resident types on the store device after staff scanned the card."""
+
+    key = forms.UUIDField(widget=forms.HiddenInput)
+    pin = forms.CharField(
+        label=_("PIN"),
+        max_length=8,
+        validators=[RegexValidator(r"^[0-9]{4,8}$", _("Enter the PIN printed on the notice."))],
+        widget=forms.PasswordInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "data-pin-input": ""}
+        ),
+        error_messages={"required": _("Enter the PIN printed on the notice.")},
+    )
+
+
 class HistoryDayForm(forms.Form):
     """取引履歴's day (?date=, from the page's own links); none means today."""
 

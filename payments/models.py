@@ -27,6 +27,8 @@ class Payment(models.Model):
         MPM = "mpm", _("Store QR (MPM)")
         CPM = "cpm", _("Resident QR (CPM)")
         POS = "pos", _("POS integration")
+        # The resident's printed card + PIN typed on the store device (store app or POS).
+        CARD = "card", _("Card and PIN")
 
     class Status(models.TextChoices):
         COMPLETED = "completed", _("Completed")

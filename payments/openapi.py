@@ -6,10 +6,15 @@ from django.conf import settings
 from payments.exceptions import (
     API_ERRORS,
     ApiValidationError,
+    CardBlocked,
+    CardLocked,
+    CardUnknown,
     CodeExpired,
     CodeInvalid,
     CodeUsed,
     NotFound,
+    PinWrong,
+    TooManyAttempts,
     Unauthorized,
 )
 from payments.models import PAYMENT_NUMBER_PATTERN, Payment
@@ -42,6 +47,8 @@ BOUND_PATTERN = f"^20[0-9]{{2}}{_DAY}{_TIME}$"
 # Keys are used as sent: none starts or ends with a space, none holds a NUL (PostgreSQL text
 # cannot).
 KEY_PATTERN = r"^[^\s\x00]([^\x00\n]*[^\s\x00])?$"
+# A PIN as the customer types it on the POS: old notices print 4 digits, new ones 6.
+PIN_PATTERN = r"^[0-9]{4,8}$"
 
 # What each operation can refuse; its 4xx responses, their statuses and codes derive from these.
 CREATE_ERRORS = (
@@ -51,6 +58,11 @@ CREATE_ERRORS = (
     IdempotencyConflict,
     CodeUsed,
     CodeExpired,
+    CardUnknown,
+    PinWrong,
+    CardLocked,
+    CardBlocked,
+    TooManyAttempts,
     InsufficientBalance,
     StoreNotEligible,
     ProgrammeNotActive,
@@ -116,7 +128,8 @@ def openapi_document() -> dict:
             "version": "1.0.0",
             "description": (
                 "External terminal integration (外部端末連携): a POS scans the resident's QR code "
-                "(CPM) and creates the payment. Each POS terminal has its own API key, created "
+                "(CPM), or the resident's printed card and the PIN the customer types, and "
+                "creates the payment. Each POS terminal has its own API key, created "
                 "and revoked by city staff in the admin. Amounts are integer yen; times are "
                 "ISO 8601 in Asia/Tokyo."
             ),
@@ -127,7 +140,7 @@ def openapi_document() -> dict:
             "/payments": {
                 "post": {
                     "operationId": "createPayment",
-                    "summary": "Create a payment from a scanned resident code",
+                    "summary": "Create a payment from a scanned resident code or card + PIN",
                     "parameters": [
                         {
                             "name": "Idempotency-Key",
@@ -147,7 +160,25 @@ def openapi_document() -> dict:
                             "application/json": {
                                 "schema": {
                                     "type": "object",
-                                    "required": ["code", "amount"],
+                                    "description": "Either code (the resident's phone) or "
+                                    "card_token and pin (the resident's printed card, the PIN "
+                                    "typed by the customer on the POS), never both.",
+                                    "required": ["amount"],
+                                    "oneOf": [
+                                        {
+                                            "required": ["code"],
+                                            "not": {
+                                                "anyOf": [
+                                                    {"required": ["card_token"]},
+                                                    {"required": ["pin"]},
+                                                ]
+                                            },
+                                        },
+                                        {
+                                            "required": ["card_token", "pin"],
+                                            "not": {"required": ["code"]},
+                                        },
+                                    ],
                                     "properties": {
                                         "code": {
                                             "type": "string",
@@ -155,6 +186,24 @@ def openapi_document() -> dict:
                                             "description": "Text of the resident's QR code "
                                             "(valid 60 seconds, single use); text that is not "
                                             "a code this city signed is code_invalid.",
+                                        },
+                                        "card_token": {
+                                            "type": "string",
+                                            "minLength": 1,
+                                            "description": "Text of the card's QR code "
+                                            "(CARD-...); a card that was reissued, or text that "
+                                            "is no card, is card_unknown.",
+                                        },
+                                        "pin": {
+                                            "type": "string",
+                                            "pattern": PIN_PATTERN,
+                                            "description": "The PIN on the resident's notice, "
+                                            "typed by the customer. A wrong one is pin_wrong "
+                                            "(with the tries left); the fifth wrong one in a row "
+                                            "locks card and ticket for 15 minutes (card_locked), "
+                                            "the tenth until city staff lift it (card_blocked). "
+                                            "Wrong PINs and unknown cards also count per terminal "
+                                            "and per address (too_many_attempts).",
                                         },
                                         "amount": {
                                             "type": "integer",
@@ -286,7 +335,7 @@ def openapi_document() -> dict:
                     "properties": {
                         "number": {"type": "string"},
                         "status": {"type": "string", "enum": ["completed", "cancelled"]},
-                        "mode": {"type": "string", "enum": ["mpm", "cpm", "pos"]},
+                        "mode": {"type": "string", "enum": list(Payment.Mode.values)},
                         "amount": {"type": "integer"},
                         "created_at": {"type": "string", "format": "date-time"},
                         "store_code": {"type": "string"},
@@ -308,6 +357,11 @@ def openapi_document() -> dict:
                         },
                         "cancel_deadline": {"type": "string", "format": "date-time"},
                         "url": {"type": "string"},
+                        "remaining_balance": {
+                            "type": "integer",
+                            "description": "Only in the answer to a card payment: the yen "
+                            "left on the card, for the POS to print (the resident has no phone).",
+                        },
                     },
                 },
             },

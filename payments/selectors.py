@@ -66,6 +66,27 @@ def wallet_total(*, wallet: Wallet) -> int:
     )
 
 
+def wallet_balances_after(*, payment: Payment) -> list[tuple[str, int]]:
+    """(value type name, yen) left in the payment's wallet just after it: the store prints this
+    for a resident paying by card. Entries of one wallet are written under its lock, so their
+    ids follow their order; a receipt printed again later shows the same figures."""
+    rows = (
+        Posting.objects.filter(
+            account__wallet_id=payment.wallet_id,
+            account__kind=Account.Kind.WALLET,
+            entry_id__lte=payment.entry_id,
+        )
+        .values("account__value_type_id")
+        .annotate(total=Sum("amount"))
+    )
+    amounts = {row["account__value_type_id"]: row["total"] for row in rows}
+    return [(vt.name, amounts.get(vt.pk, 0)) for vt in payment.programme.value_types.all()]
+
+
+def wallet_balance_after(*, payment: Payment) -> int:
+    return sum(amount for _name, amount in wallet_balances_after(payment=payment))
+
+
 def wallet_available_at(*, wallet: Wallet, store: Store) -> int:
     """What the store can take: value types it accepts that have not expired."""
     accounts = Account.objects.filter(

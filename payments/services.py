@@ -25,11 +25,15 @@ from merchants.models import Store, Terminal, User
 from payments import sql
 from payments.access import STORE_ROLES
 from payments.exceptions import (
+    CardBlocked,
+    CardLocked,
+    CardUnknown,
     CodeExpired,
     CodeInvalid,
     CodeUsed,
     CurrentPasswordInvalid,
     PasscodeInvalid,
+    PinWrong,
     SignInFailed,
     StaffSignInFailed,
     StaffSignInThrottled,
@@ -50,7 +54,8 @@ from wallets.exceptions import (
     StoreNotEligible,
     ValidationFailed,
 )
-from wallets.models import Account, JournalEntry, Wallet, pin_failure_keys
+from wallets.models import Account, JournalEntry, Wallet, card_digest, pin_failure_keys
+from wallets.services import wallet_for_card
 
 # Resident PIN: 5 wrong PINs lock the ticket for 15 minutes, and failures add up until the right
 # PIN: the 10th wrong one locks it until city staff lift the lock, so a ticket yields 10 guesses,
@@ -72,6 +77,10 @@ TERMINAL_SETUP_MAX_FAILURES = 10
 UNKNOWN_TERMINAL_WINDOW = timedelta(days=30)
 # Store app staff sign-in: 10 wrong passwords per paired device per window (and the address limit).
 STORE_SIGN_IN_DEVICE_MAX_FAILURES = 10
+# The card: wrong PINs count on the ticket's own counters (a lock by either path holds for both);
+# a store device or address may also fail 20 times in 15 minutes (wrong PINs and unknown cards),
+# so one device cannot lock card after card.
+CARD_DEVICE_MAX_FAILURES = 20
 CPM_CODE_LIFETIME = timedelta(seconds=60)
 CPM_SIGNING_SALT = "payments.cpm-code"
 
@@ -426,6 +435,112 @@ def payment_create_cpm(
         return payment
 
 
+# --- The card (residents without a smartphone) -------------------------------------------
+
+
+def _card_guard(terminal: Terminal, client_address: str) -> tuple[str, str]:
+    """The store device's and the address's budgets, checked before the card is looked up."""
+    device_key = f"card:terminal:{terminal.pk}"
+    if rate_limit_exceeded(key=device_key, limit=CARD_DEVICE_MAX_FAILURES, window=ATTEMPT_WINDOW):
+        raise TooManyAttempts()
+    return device_key, _guard_address("card", client_address)
+
+
+def _card_lock(recent_key: str, total_key: str) -> DomainError | None:
+    """The ticket's lock, in the card's words."""
+    return {TicketBlocked: CardBlocked(), TicketLocked: CardLocked()}.get(
+        type(_ticket_lock(recent_key, total_key))
+    )
+
+
+def card_check(*, terminal: Terminal, card_token: str, client_address: str) -> Wallet:
+    """What the store app asks once a card is scanned, before the PIN: usable, or why not.
+
+    An unknown card counts on the device's and the address's budgets, as a wrong PIN does.
+    """
+    device_key, address_key = _card_guard(terminal, client_address)
+    wallet = wallet_for_card(card_token)
+    if wallet is None:
+        _count_failure((device_key, address_key))
+        raise CardUnknown()
+    if lock := _card_lock(*pin_failure_keys(wallet.ticket_number)):
+        raise lock
+    return wallet
+
+
+def _card_pin_check(*, terminal: Terminal, card_token: str, pin: str, client_address: str):
+    """The card's PIN on the ticket's counters, as `resident_sign_in` checks it.
+
+    Each try is counted before the PIN is checked, so parallel guesses cannot pass. An unknown
+    card goes the same way on counters of its own digest and hashes a dummy PIN: the same
+    statements and the same hash as a wrong PIN, then card_unknown whatever those counters say.
+    """
+    device_key, address_key = _card_guard(terminal, client_address)
+    wallet = wallet_for_card(card_token)
+    recent_key, total_key = pin_failure_keys(
+        wallet.ticket_number if wallet else f"card:{card_digest(card_token.strip())[:24]}"
+    )
+    if lock := _card_lock(recent_key, total_key):
+        raise lock if wallet else CardUnknown()
+    recent = rate_limit_hit(key=recent_key, window=PIN_LOCK)
+    total = rate_limit_hit(key=total_key, window=PIN_FAILURE_MEMORY)
+    if total > PIN_MAX_TOTAL_FAILURES or recent > PIN_MAX_FAILURES:
+        raise _card_lock(recent_key, total_key) if wallet else CardUnknown()
+    if check_password(pin, wallet.pin_hash if wallet else _dummy_pin_hash()) and wallet:
+        rate_limit_clear(recent_key, total_key)
+        return wallet
+    _count_failure((device_key, address_key))
+    lock = _card_lock(recent_key, total_key)
+    if wallet is None:
+        raise CardUnknown()
+    if lock:
+        audit_log(
+            action="wallets.wallet.pin_locked",
+            obj=wallet,
+            company=terminal.store.company,
+            actor_label=f"terminal {terminal.terminal_id}@{client_address}",
+            via="card",
+            failures=total,
+            until_unlocked=isinstance(lock, CardBlocked),
+        )
+        raise lock
+    raise PinWrong(
+        remaining=min(PIN_MAX_FAILURES - recent, PIN_MAX_TOTAL_FAILURES - total),
+    )
+
+
+def payment_create_card(
+    *,
+    terminal: Terminal,
+    card_token: str,
+    pin: str,
+    amount: int,
+    idempotency_key: str,
+    client_address: str,
+    actor=None,
+    channel: str = Payment.Mode.CPM,
+    now=None,
+) -> Payment:
+    """The card scanned at the store app or a POS, then the PIN typed on the store device.
+
+    `channel` names the device's own key space (the store app's QR payments, or the POS's):
+    a key already used there for a resident code is a conflict, not a second payment.
+    """
+    wallet = _card_pin_check(
+        terminal=terminal, card_token=card_token, pin=pin, client_address=client_address
+    )
+    return payment_create(
+        wallet=wallet,
+        store=terminal.store,
+        amount=amount,
+        idempotency_key=Payment.terminal_key(channel, terminal, idempotency_key),
+        mode=Payment.Mode.CARD,
+        terminal=terminal,
+        actor=actor,
+        now=now,
+    )
+
+
 # --- Store app terminals and POS keys ------------------------------------------------------
 
 
@@ -527,7 +642,8 @@ def _store_sign_in_guard(*, terminal: Terminal, client_address: str) -> tuple[st
     return device_key, _guard_address("store-login", client_address)
 
 
-def _store_sign_in_failed(keys: tuple[str, str]) -> None:
+def _count_failure(keys: tuple[str, ...]) -> None:
+    """One failure on each of the budgets an attempt spends (device, address, ...)."""
     for key in keys:
         rate_limit_hit(key=key, window=ATTEMPT_WINDOW)
 
@@ -546,7 +662,7 @@ def store_staff_sign_in(*, terminal: Terminal, username: str, password: str, cli
         User().set_password(password)  # the time of a real check, as Django's ModelBackend does
     elif user.check_password(password):
         return user
-    _store_sign_in_failed(keys)
+    _count_failure(keys)
     raise StaffSignInFailed()
 
 
@@ -556,7 +672,7 @@ def store_staff_password_change(
     """Always asks the current password; wrong ones count like wrong sign-ins on the device."""
     keys = _store_sign_in_guard(terminal=terminal, client_address=client_address)
     if not user.check_password(current_password):
-        _store_sign_in_failed(keys)
+        _count_failure(keys)
         raise CurrentPasswordInvalid()
     user.set_password(password)
     user.must_change_password = False

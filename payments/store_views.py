@@ -1,4 +1,4 @@
-"""The store app (加盟店アプリ): terminal set-up, staff sign-in, CPM payments, history, 入金 feed."""
+"""The store app (加盟店アプリ): terminal set-up, staff sign-in, CPM and card payments, history, 入金 feed."""
 
 from datetime import timedelta
 
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from core.dates import day_range
 from core.exceptions import DomainError
-from core.formatting import yen
+from core.formatting import masked, yen
 from core.http import client_address, safe_next_url
 from merchants.models import Terminal
 from payments import selectors, services
@@ -27,9 +27,11 @@ from payments.access import (
     remember_terminal,
     store_staff_required,
 )
+from payments.exceptions import PinWrong
 from payments.forms import (
     AmountForm,
     CancelForm,
+    CardPinForm,
     HistoryDayForm,
     ScanForm,
     StaffSignInForm,
@@ -38,7 +40,10 @@ from payments.forms import (
     TerminalSetupForm,
 )
 from payments.models import Payment
+from wallets.services import CARD_TOKEN_PREFIX
 
+# The card scanned, waiting for its PIN: kept in the session, never in the page.
+CARD_SESSION_KEY = "store_card"
 SETUP_SALT = "payments.terminal-setup"
 SETUP_MAX_AGE = 600  # the confirmation screen must be answered within ten minutes
 # The password is checked by services.store_staff_sign_in, not authenticate(): django-axes
@@ -191,6 +196,8 @@ def pay_scan(request):
             {"form": form, "amount": form.cleaned_data["amount"]},
             status=400,
         )
+    if form.cleaned_data["code"].strip().startswith(CARD_TOKEN_PREFIX):
+        return _card_scanned(request, form.cleaned_data)
     try:
         payment = services.payment_create_cpm(
             terminal=request.terminal,
@@ -210,6 +217,64 @@ def pay_scan(request):
     return redirect("payments:store_done", number=payment.number)
 
 
+def _card_refused(request, error: DomainError):
+    """A card that cannot pay (unknown, locked, not enough balance): say why, start again."""
+    request.session.pop(CARD_SESSION_KEY, None)
+    return render(
+        request, "payments/store/pay_card_refused.html", {"error": str(error)}, status=400
+    )
+
+
+def _card_scanned(request, scanned: dict):
+    """A card, not a resident code: checked at once, then the resident types the PIN."""
+    token = scanned["code"].strip()
+    try:
+        services.card_check(
+            terminal=request.terminal, card_token=token, client_address=client_address(request)
+        )
+    except DomainError as error:
+        return _card_refused(request, error)
+    key = str(scanned["key"])
+    request.session[CARD_SESSION_KEY] = {"key": key, "token": token, "amount": scanned["amount"]}
+    return render(
+        request,
+        "payments/store/pay_pin.html",
+        {"form": CardPinForm(initial={"key": key}), "amount": scanned["amount"]},
+    )
+
+
+@never_cache
+@store_staff_required
+@require_POST
+def pay_pin(request):
+    """お客様がPINを入力してください: the PIN for the card scanned, then the payment."""
+    card = request.session.get(CARD_SESSION_KEY)
+    form = CardPinForm(request.POST)
+    if not card or form.data.get("key") != card["key"]:
+        return redirect("payments:store_pay_amount")
+    context = {"amount": card["amount"]}
+    if form.is_valid():
+        try:
+            payment = services.payment_create_card(
+                terminal=request.terminal,
+                card_token=card["token"],
+                pin=form.cleaned_data["pin"],
+                amount=card["amount"],
+                idempotency_key=card["key"],
+                client_address=client_address(request),
+                actor=request.user,
+            )
+        except PinWrong as error:
+            context["error"] = str(error)
+        except DomainError as error:
+            return _card_refused(request, error)
+        else:
+            request.session.pop(CARD_SESSION_KEY, None)
+            return redirect("payments:store_done", number=payment.number)
+    context["form"] = form  # a password input: the typed PIN is not sent back
+    return render(request, "payments/store/pay_pin.html", context, status=400)
+
+
 def _store_payment(request, number) -> Payment:
     payment = (
         selectors.store_payments(store=request.store)
@@ -226,7 +291,14 @@ def _store_payment(request, number) -> Payment:
 @never_cache
 @store_staff_required
 def done(request, number):
-    return render(request, "payments/store/done.html", {"payment": _store_payment(request, number)})
+    """Completion; for a card also what is left and a receipt to print (the resident has no phone)."""
+    payment = _store_payment(request, number)
+    context = {"payment": payment}
+    if payment.mode == Payment.Mode.CARD:
+        context["balances"] = selectors.wallet_balances_after(payment=payment)
+        context["remaining"] = sum(amount for _name, amount in context["balances"])
+        context["ticket_masked"] = masked(payment.wallet.ticket_number)
+    return render(request, "payments/store/done.html", context)
 
 
 # --- 取引履歴 --------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ urlpatterns = [
     path("store/password/", store_views.password, name="store_password"),
     path("store/pay/", store_views.pay, name="store_pay_amount"),
     path("store/pay/scan/", store_views.pay_scan, name="store_pay_scan"),
+    path("store/pay/pin/", store_views.pay_pin, name="store_pay_pin"),
     path("store/payments/", store_views.history, name="store_history"),
     path(
         "store/payments/<payment_number:number>/", store_views.payment_detail, name="store_payment"

@@ -41,8 +41,16 @@ def test_each_operation_documents_the_codes_it_answers_with_their_status():
     paths = openapi_document()["paths"]
     create = paths["/payments"]["post"]["responses"]
     codes = create["400"]["content"]["application/json"]["schema"]["properties"]["error"]
-    assert codes["properties"]["code"]["enum"] == ["code_invalid", "validation_error"]
-    assert set(create) == {"201", "400", "401", "409", "410", "422"}
+    assert codes["properties"]["code"]["enum"] == [
+        "card_unknown",
+        "code_invalid",
+        "pin_wrong",
+        "too_many_attempts",
+        "validation_error",
+    ]
+    locked = create["423"]["content"]["application/json"]["schema"]["properties"]["error"]
+    assert locked["properties"]["code"]["enum"] == ["card_blocked", "card_locked"]
+    assert set(create) == {"201", "400", "401", "409", "410", "422", "423"}
     assert set(paths["/payments/{number}"]["get"]["responses"]) == {"200", "401", "404"}
     assert set(paths["/payments/{number}/cancel"]["post"]["responses"]) == {
         "200",

@@ -299,3 +299,91 @@ def test_lockout_message_after_wrong_pins(scene, phone, screenshot):
     screenshot(phone, "locked")
     sign_in(phone, scene)  # the right PIN waits for the lock too
     assert "このチケットは一時的にロックされました" in phone.locator(".errorlist").inner_text()
+
+
+@pytest.fixture
+def card_app(scene, playwright_instance, tmp_path):
+    """A store device whose camera sees the wallet's card; returns (page, pin)."""
+    from wallets.services import wallet_credentials_issue
+
+    credentials = wallet_credentials_issue([scene["wallet"]])[0]
+    write_y4m(qr_image(credentials.card_token), tmp_path / "card.y4m")
+    chromium = launch_chromium(
+        playwright_instance,
+        [*FAKE_CAMERA, f"--use-file-for-fake-video-capture={tmp_path / 'card.y4m'}"],
+    )
+    staff = factories.user(
+        "card-staff", role="store_staff", company=scene["store"].company, store=scene["store"]
+    )
+    context = chromium.new_context(**PHONE)
+    context.grant_permissions(["camera"], origin=scene["url"])
+    yield _signed_in_store_page(context, scene, staff), credentials.pin
+    chromium.close()
+
+
+def scan_card(app, amount):
+    app.get_by_role("link", name="QRコード決済").first.click()
+    app.get_by_label("金額（円）").fill(str(amount))
+    app.get_by_role("button", name="確認").click()
+    app.get_by_role("button", name="QRコードを読み取る").click()
+    app.get_by_role("heading", name="お客様がPINを入力してください").wait_for(timeout=15_000)
+
+
+def type_pin(app, pin):
+    for digit in pin:
+        app.get_by_role("button", name=digit, exact=True).click()
+    assert app.locator("[data-pin-input]").get_attribute("type") == "password"
+    assert app.locator("[data-pin-input]").input_value() == pin
+    app.get_by_role("button", name="支払う").click()
+
+
+def test_card_payment_wrong_pin_then_right_one_and_the_receipt(card_app, scene, screenshot):
+    app, pin = card_app
+    scan_card(app, 2_300)
+    assert "2,300 円" in app.locator("[data-amount]").inner_text()
+    screenshot(app, "1-pin-pad")
+    type_pin(app, "000000" if pin != "000000" else "111111")
+    error = app.locator("[data-pin-error]")
+    error.wait_for()
+    assert "あと4回" in error.inner_text()
+    screenshot(app, "2-wrong-pin")
+    type_pin(app, pin)
+    app.get_by_text("お支払いが完了しました").wait_for()
+    assert app.locator(".done-amount").inner_text() == "2,300 円"
+    assert app.locator("[data-remaining]").inner_text() == "5,700 円"
+    screenshot(app, "3-done-with-balance")
+
+    # レシート印刷: in print, only the slip, on paper 80 mm (or 58 mm) wide.
+    app.emulate_media(media="print")
+    assert app.locator("[data-receipt]").is_visible()
+    assert not app.locator(".done").is_visible() and not app.locator(".s-nav").is_visible()
+    receipt = app.locator("[data-receipt]").inner_text()
+    payment = Payment.objects.get()
+    assert payment.number in receipt and "5,700 円" in receipt
+    assert scene["wallet"].ticket_number not in receipt and pin not in receipt
+    screenshot(app, "4-receipt-print")
+    widths = {}
+    for paper in ("80", "58"):
+        app.evaluate(f"document.documentElement.setAttribute('data-receipt-width', '{paper}')")
+        pdf = app.pdf(prefer_css_page_size=True)
+        box = re.search(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)", pdf)
+        widths[paper] = round(float(box.group(1)) / 72 * 25.4)
+    assert widths == {"80": 80, "58": 58}
+    assert (payment.mode, payment.amount) == ("card", 2_300)
+
+
+def test_five_wrong_pins_lock_the_card(card_app, screenshot):
+    app, pin = card_app
+    scan_card(app, 500)
+    wrong = "000000" if pin != "000000" else "111111"
+    for _ in range(services.PIN_MAX_FAILURES - 1):
+        type_pin(app, wrong)
+        app.locator("[data-pin-error]").wait_for()
+    type_pin(app, wrong)
+    refused = app.locator("[data-card-refused]")
+    refused.wait_for()
+    assert "15分間ロックされました" in refused.inner_text()
+    screenshot(app, "1-locked")
+    app.get_by_role("link", name="最初からやり直す").click()
+    app.get_by_label("金額（円）").wait_for()
+    assert not Payment.objects.exists()

@@ -11,6 +11,7 @@ from schemathesis.engine import Status, events
 from payments.exceptions import ApiValidationError
 from payments.models import Payment
 from tests.payments.conftest import api_key, code_for  # noqa: F401  (api_key is a fixture)
+from wallets.services import wallet_credentials_issue
 
 MAX_EXAMPLES = 30
 
@@ -47,25 +48,30 @@ def test_the_api_keeps_to_its_document(live_server, api_key, wallet):  # noqa: F
             },
             "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
             "checks": {
-                # The documented refusals of valid data: a code that is not one (400), used or
-                # expired (409, 410), a balance or store that does not allow it (422).
+                # The documented refusals of valid data: a code or card that is not one (400),
+                # used or expired (409, 410), a balance or store that does not allow it (422),
+                # a card locked by wrong PINs (423).
                 "positive_data_acceptance": {
-                    "expected-statuses": ["2xx", "400", "401", "404", "409", "410", "422"]
+                    "expected-statuses": ["2xx", "400", "401", "404", "409", "410", "422", "423"]
                 },
             },
         }
     )
+    card = wallet_credentials_issue([wallet])[0]
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/openapi.json", config=config)
 
     @schema.hook
     def map_case(context, case):
         """Valid creates carry a code the resident's phone would show (valid 60 s, longer than
-        the run), so payments are made, not only refused."""
+        the run), or the wallet's card and PIN, so payments are made, not only refused."""
         body, meta = case.body, case.meta
         positive = meta is not None and meta.generation.mode.is_positive
         if case.operation.label == "POST /payments" and positive and isinstance(body, dict):
-            body["code"] = code_for(wallet)
-            connection.close()  # this thread's session, or the test database cannot be dropped
+            if "card_token" in body:
+                body["card_token"], body["pin"] = card.card_token, card.pin
+            else:
+                body["code"] = code_for(wallet)
+                connection.close()  # this thread's session, or the test database cannot be dropped
         return case
 
     requests, failures = 0, []
@@ -90,4 +96,5 @@ def test_the_api_keeps_to_its_document(live_server, api_key, wallet):  # noqa: F
     print(f"schemathesis: {requests} requests, {len(failures)} failures", *failures, sep="\n")
     assert requests > 4 * MAX_EXAMPLES
     assert Payment.objects.filter(mode=Payment.Mode.POS).exists()
+    assert Payment.objects.filter(mode=Payment.Mode.CARD).exists()
     assert failures == []
