@@ -61,7 +61,7 @@ def test_payout_list_and_statement_download(
     assert "2026/11/16" in second  # 15 Nov is a Sunday
     assert "-4,000 円" in second  # the late cancellation, shown as such
     assert "1,970 円" in second  # (6,000 − 4,000) − 30
-    link = rows.nth(0).get_by_role("link", name="2026/10/01〜2026/10/15")
+    link = rows.nth(0).get_by_role("link", name="2026/10/01〜2026/10/15", exact=True)
     assert (
         link.get_attribute("href")
         == "/merchant/history/?start=2026-10-01T00:00&end=2026-10-15T23:59"
