@@ -64,16 +64,18 @@ def test_payout_list_and_statement_download(
     link = rows.nth(0).get_by_role("link", name="2026/10/01〜2026/10/15", exact=True)
     assert (
         link.get_attribute("href")
-        == "/merchant/history/?start=2026-10-01T00:00&end=2026-10-15T23:59"
+        == f"/merchant/history/?start=2026-10-01T00:00&end=2026-10-15T23:59&programme={autumn.pk}"
     )
     screenshot(desktop, "payouts")
 
     with desktop.expect_download() as download_info:
-        rows.nth(1).get_by_role("link", name="PDF").click()
+        rows.nth(1).get_by_role(
+            "link", name="PDF テスト市プレミアム商品券 2026/10/16〜2026/10/31"
+        ).click()
     download = download_info.value
     target = ARTIFACTS / "test_payout_list_and_statement_download" / "statement.pdf"
     download.save_as(target)
-    assert download.suggested_filename == "支払明細書_20261016-20261031.pdf"
+    assert download.suggested_filename == "支払明細書_autumn_20261016-20261031.pdf"
     assert target.read_bytes().startswith(b"%PDF")
 
     desktop.goto(live_server.url + reverse("settlement:cycle"))
