@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import audit_log
 from merchants.models import ExportFile, User
 from merchants.scope import Scope
+from payments.models import Payment
 
 
 def export_request(*, actor: User, filters, encoding: str) -> ExportFile:
@@ -52,7 +53,11 @@ EXPORT_HEADER = [
     _("Product"),
     _("Status"),
     _("Cancelled at"),
+    _("Payment method"),
+    _("Staff"),
 ]
+# Then one column per value type: its part of each payment.
+SPLIT_HEADER = _("%(product)s amount")
 
 
 def export_scope(export: ExportFile) -> Scope:
@@ -64,15 +69,23 @@ def export_scope(export: ExportFile) -> Scope:
 
 def export_write(*, export: ExportFile) -> ExportFile:
     """Stream the rows into a file under MEDIA_ROOT: one chunk of rows in memory at a time."""
-    from merchants.portal.selectors import HistoryFilters, payment_export_rows
+    from merchants.portal.selectors import HistoryFilters, payment_export_rows, value_types_for
 
     export.status = ExportFile.Status.RUNNING
     export.save(update_fields=["status"])
     filters = HistoryFilters.from_json(export.filters)
     tz = timezone.get_current_timezone()
+    value_types = list(value_types_for(export_scope(export)).select_related("programme"))
+    several = len({vt.programme_id for vt in value_types}) > 1
+    column_of = {str(vt.pk): i for i, vt in enumerate(value_types)}
     with translation.override(settings.LANGUAGE_CODE):
-        header = [str(column) for column in EXPORT_HEADER]
+        header = [str(column) for column in EXPORT_HEADER] + [
+            str(SPLIT_HEADER)
+            % {"product": f"{vt.name}（{vt.programme.name}）" if several else vt.name}
+            for vt in value_types
+        ]
         cancelled_label = str(_("Cancelled"))
+        modes = {str(value): str(label) for value, label in Payment.Mode.choices}
     name = f"exports/{export.company_id}/{export.pk}-{export.filename}"
     path = settings.MEDIA_ROOT / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,15 +95,28 @@ def export_write(*, export: ExportFile) -> ExportFile:
         with open(path, "w", encoding=export.encoding, errors="replace", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(header)
-            for created_at, *middle, status, cancelled_at in payment_export_rows(
-                scope=export_scope(export), filters=filters
-            ):
+            for (
+                created_at,
+                *middle,
+                status,
+                cancelled_at,
+                mode,
+                staff,
+                splits,
+            ) in payment_export_rows(scope=export_scope(export), filters=filters):
+                amounts = [""] * len(value_types)
+                for part in (splits or "").split():
+                    value_type, _sep, amount = part.partition(":")
+                    amounts[column_of[value_type]] = amount
                 writer.writerow(
                     [
                         _excel_time(created_at, tz),
                         *middle,
                         cancelled_label if status == "cancelled" else "",
                         _excel_time(cancelled_at, tz) if cancelled_at else "",
+                        modes.get(mode, mode),
+                        staff or "",
+                        *amounts,
                     ]
                 )
                 rows += 1

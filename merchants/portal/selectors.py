@@ -4,8 +4,8 @@
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, F, OuterRef, StringAgg, Sum, Value
-from django.db.models.functions import TruncMonth
+from django.db.models import CharField, Exists, F, OuterRef, StringAgg, Sum, Value
+from django.db.models.functions import Cast, Concat, TruncMonth
 from django.utils import timezone
 
 from core.dates import add_months, day_range
@@ -95,7 +95,7 @@ def payment_history_page(*, scope: Scope, filters: HistoryFilters):
     """The rows a page shows: store, terminal, programme (for the cancel window) and splits."""
     return (
         payment_history(scope=scope, filters=filters)
-        .select_related("store", "terminal", "programme")
+        .select_related("store", "terminal", "programme", "entry__created_by")
         .prefetch_related("splits__value_type")
     )
 
@@ -111,23 +111,31 @@ EXPORT_COLUMNS = [
     "products",
     "status",
     "cancelled_at",
+    "mode",
+    "entry__created_by__name",
+    "split_amounts",
 ]
 
 
 def payment_export_rows(*, scope: Scope, filters: HistoryFilters, chunk_size: int = 2000):
-    """Tuples in EXPORT_COLUMNS order, streamed from a server-side cursor (flat memory)."""
-    products = (
-        PaymentSplit.objects.filter(payment=OuterRef("pk"))
-        .order_by()
-        .values("payment")
-        .annotate(
-            names=StringAgg("value_type__name", delimiter=Value("/"), order_by="value_type_id")
+    """Tuples in EXPORT_COLUMNS order, streamed from a server-side cursor (flat memory).
+
+    `split_amounts` is "value type id:yen" per value type the payment drew on, so a spreadsheet can
+    rebuild the per-商品 totals of 日別 and 月別 from the file."""
+    per_payment = PaymentSplit.objects.filter(payment=OuterRef("pk")).order_by().values("payment")
+    products = per_payment.annotate(
+        names=StringAgg("value_type__name", delimiter=Value("/"), order_by="value_type_id")
+    ).values("names")
+    splits = per_payment.annotate(
+        parts=StringAgg(
+            Concat(Cast("value_type_id", CharField()), Value(":"), Cast("amount", CharField())),
+            delimiter=Value(" "),
+            order_by="value_type_id",
         )
-        .values("names")
-    )
+    ).values("parts")
     return (
         payment_history(scope=scope, filters=filters)
-        .annotate(products=products)
+        .annotate(products=products, split_amounts=splits)
         .values_list(*EXPORT_COLUMNS)
         .iterator(chunk_size=chunk_size)
     )

@@ -138,3 +138,39 @@ def test_reservation_refuses_a_range_beyond_three_months(client, merchant_login,
     )
     assert "期間は最大3ヶ月までです" in response.content.decode()
     assert not ExportFile.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_csv_splits_each_payment_by_value_type_so_the_daily_totals_rebuild(
+    client, merchant_login, company_admin, store_staff, programme, common, local, small_store
+):
+    """商品 "専用券/共通券" alone cannot be summed: each value type has its own amount column,
+    and the store staff who took a payment in the store app is named."""
+    wallet = factories.funded_wallet(programme, {common: 50_000, local: 3_000})
+    split = factories.payment(wallet, small_store, 5_000, mode="cpm", actor=store_staff)
+    plain = factories.payment(wallet, small_store, 700)
+    merchant_login(client, company_admin)
+    reserve(client)
+    run_worker()
+    export = ExportFile.objects.get()
+    assert export.status == "done", export.status
+    raw = b"".join(client.get(f"/merchant/downloads/{export.pk}/").streaming_content)
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    header = rows[0]
+    assert header[10:] == ["決済方式", "担当者", "専用券 金額", "共通券 金額"]
+    by_number = {r[5]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+    assert by_number[split.number]["決済方式"] == "利用者提示型（CPM）"
+    assert by_number[split.number]["担当者"] == store_staff.name
+    assert (by_number[split.number]["専用券 金額"], by_number[split.number]["共通券 金額"]) == (
+        "3000",
+        "2000",
+    )
+    assert (by_number[plain.number]["専用券 金額"], by_number[plain.number]["共通券 金額"]) == (
+        "",
+        "700",
+    )
+    daily = client.get("/merchant/daily/").context["result"]["periods"][-1]
+    per_product = {row["value_type"]: row["amount"] for row in daily.rows}
+    for product in ("専用券", "共通券"):
+        column = [int(r[f"{product} 金額"] or 0) for r in by_number.values()]
+        assert sum(column) == per_product[product]
