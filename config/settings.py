@@ -20,6 +20,8 @@ PIN_HASH_KEY = env_str("PIN_HASH_KEY", SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Named in the registration mail (where the merchant manual is); empty: not mentioned.
+MERCHANT_MANUAL_URL = env_str("MERCHANT_MANUAL_URL", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -220,4 +222,6 @@ OTP_EMAIL_BODY_TEMPLATE_PATH = "merchants/emails/otp_code_body.txt"
 OTP_EMAIL_BODY_HTML_TEMPLATE_PATH = "merchants/emails/otp_code_body.html"
 OTP_EMAIL_COOLDOWN_DURATION = env_int("OTP_EMAIL_COOLDOWN_SECONDS", 60)
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+# The registration mail's link to set a first password (merchants.tokens).
+WELCOME_LINK_TIMEOUT = 72 * 60 * 60
 MERCHANT_EXPORT_DAYS = env_int("MERCHANT_EXPORT_DAYS", 7)

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import AutocompleteAdmin
 from merchants.models import Company, ExportFile, Store, Terminal, User
-from merchants.services import locked_usernames, merchant_user_unlock
+from merchants.services import locked_usernames, merchant_user_unlock, merchant_welcome_send
 
 
 class StoreInline(admin.TabularInline):
@@ -90,12 +90,23 @@ class UserAdmin(AutocompleteAdmin, BaseUserAdmin):
                     "role",
                     "company",
                     "store",
+                    "usable_password",
                     "password1",
                     "password2",
                 ],
+                "description": _(
+                    "For a merchant user, choose password-based authentication “disabled”: the"
+                    " registration mail (加盟店登録完了のお知らせ for a company admin) then carries a"
+                    " one-time link with which they set their own password."
+                ),
             },
         ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and obj.is_merchant:
+            merchant_welcome_send(user=obj, actor=request.user)
 
     @admin.display(description=_("Account lock"))
     def lock_state(self, obj):

@@ -4,9 +4,13 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from core.audit import audit_log
 from merchants.models import Company, Terminal, User, new_terminal_password
+from merchants.tokens import welcome_token_generator
 
 
 def send_templated_mail(*, template: str, to: str, context: dict) -> None:
@@ -51,17 +55,9 @@ def terminal_setup_unlock(*, actor: User, terminal: Terminal) -> Terminal:
 
 
 def merchant_user_create(
-    *,
-    actor: User,
-    name: str,
-    username: str,
-    email: str,
-    role: str,
-    store,
-    password: str,
-    notify: bool,
+    *, actor: User, name: str, username: str, email: str, role: str, store
 ) -> User:
-    """管理ユーザ登録: a store manager or staff member who must change the password at first sign-in."""
+    """管理ユーザ登録: the new user sets their own password from a one-time link in the mail."""
     with transaction.atomic():
         user = User(
             username=username,
@@ -70,9 +66,9 @@ def merchant_user_create(
             role=role,
             company=store.company,
             store=store,
-            must_change_password=True,
+            must_change_password=False,  # the password will be their own
         )
-        user.set_password(password)
+        user.set_unusable_password()
         user.save()
         audit_log(
             action="merchants.user.created",
@@ -83,18 +79,41 @@ def merchant_user_create(
             role=role,
             store=store.code,
         )
-        if notify and email:
-            context = {
-                "user": user,
-                "store": store,
-                "login_url": f"{settings.SITE_URL}/merchant/login/",
-            }
-            transaction.on_commit(
-                lambda: send_templated_mail(
-                    template="merchants/emails/user_registered", to=email, context=context
-                )
-            )
+        merchant_welcome_send(user=user, actor=actor)
     return user
+
+
+def welcome_link(user: User) -> str:
+    """The one-time link to set a first password: it stops working once a password is set, and
+    after settings.WELCOME_LINK_TIMEOUT (72 hours)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = welcome_token_generator.make_token(user)
+    return settings.SITE_URL + reverse("merchants:welcome", args=[uid, token])
+
+
+def merchant_welcome_send(*, user: User, actor=None) -> None:
+    """The registration mail (加盟店登録完了のお知らせ for a company admin) with the link, sent
+    after commit; again from the user list when the first link expired."""
+    if user.has_usable_password() or not user.email:
+        return
+    store_app = user.role == User.Role.STORE_STAFF
+    context = {
+        "user": user,
+        "company": user.company,
+        "store": user.store,
+        "link": welcome_link(user),
+        "hours": settings.WELCOME_LINK_TIMEOUT // 3600,
+        "login_url": settings.SITE_URL
+        + reverse("payments:store_login" if store_app else "merchants:login"),
+        "store_app": store_app,
+        "manual_url": settings.MERCHANT_MANUAL_URL,
+    }
+    audit_log(action="merchants.user.welcome_sent", actor=actor, obj=user, company=user.company)
+    transaction.on_commit(
+        lambda: send_templated_mail(
+            template="merchants/emails/user_registered", to=user.email, context=context
+        )
+    )
 
 
 def merchant_user_deactivate(*, actor: User, user: User) -> User:

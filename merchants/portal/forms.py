@@ -338,19 +338,16 @@ login_id_validators = [
 
 
 class UserCreateForm(forms.Form):
-    """管理ユーザ登録: company admins register managers and staff; store managers only staff."""
+    """管理ユーザ登録: company admins register managers and staff; store managers only staff.
+    No password here: the new user sets their own from the link in the registration mail."""
 
     role = forms.ChoiceField(label=_("Role"))
     store = forms.ModelChoiceField(label=_("Store"), queryset=None, empty_label=_("Select a store"))
     name = forms.CharField(label=_("Name"), max_length=100)
     username = forms.CharField(label=_("Login ID"), max_length=150, validators=login_id_validators)
-    email = forms.EmailField(label=_("E-mail address"))
-    password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
-    password2 = forms.CharField(
-        label=_("Password (again)"), strip=False, widget=forms.PasswordInput
-    )
-    notify = forms.BooleanField(
-        label=_("Notify the registration to the e-mail address entered"), required=False
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        help_text=_("The registration mail with the link to set a password goes here."),
     )
 
     def __init__(self, *args, actor: User, **kwargs):
@@ -366,20 +363,6 @@ class UserCreateForm(forms.Form):
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("This login ID is already in use."))
         return username
-
-    def clean(self):
-        data = super().clean()
-        password, again = data.get("password1"), data.get("password2")
-        if password and again and password != again:
-            self.add_error("password2", _("The two passwords do not match."))
-        elif password and data.get("username") and data.get("role"):
-            probe = User(username=data["username"], name=data.get("name", ""), role=data["role"])
-            probe.email = data.get("email", "")
-            try:
-                _validate_for(password, probe)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return data
 
 
 class UserSearchForm(forms.Form):

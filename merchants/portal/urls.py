@@ -30,6 +30,9 @@ urlpatterns = [
     path("users/new/", pages.user_create, name="user_create"),
     path("users/<int:pk>/deactivate/", pages.user_deactivate, name="user_deactivate"),
     path("users/<int:pk>/unlock/", pages.user_unlock, name="user_unlock"),
+    path("users/<int:pk>/welcome/", pages.user_welcome_resend, name="user_welcome_resend"),
+    path("welcome/<uidb64>/<token>/", auth.welcome, name="welcome"),
+    path("welcome/done/", auth.welcome_done, name="welcome_done"),
     path(
         "stores/<int:pk>/qr-sheet.pdf", pages.store_qr_sheet, {"fmt": "pdf"}, name="store_qr_sheet"
     ),

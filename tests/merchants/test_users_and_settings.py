@@ -1,11 +1,17 @@
 """管理ユーザ, 端末, 加盟店情報, and lock state in the merchant admin and Django admin."""
 
+import re
+from datetime import datetime, timedelta
+from unittest import mock
+
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from core.models import AuditLog
 from merchants.models import User
+from merchants.tokens import WelcomeTokenGenerator
 from tests import factories
 
 PASSWORD = "Passw0rd-test"
@@ -18,17 +24,20 @@ def register(client, store, **overrides):
         "name": "山田 花子",
         "username": "hanako-yamada",
         "email": "hanako@example.jp",
-        "password1": "Sakura2026Haru",
-        "password2": "Sakura2026Haru",
-        "notify": "on",
     } | overrides
     return client.post(reverse("merchants:user_create"), data)
 
 
+def link_in(message) -> str:
+    return re.search(r"http://\S+/merchant/welcome/\S+/", message.body).group(0)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_company_admin_registers_staff_and_notifies(
+def test_a_new_user_sets_their_own_password_from_a_one_time_link(
     client, merchant_login, company_admin, small_store
 ):
+    """Nobody but the new user ever knows the password: no initial password, a link valid 72 h
+    that works once, and the user is sent to the app their role uses."""
     merchant_login(client, company_admin)
     response = register(client, small_store)
     assert response["Location"] == reverse("merchants:users")
@@ -38,38 +47,86 @@ def test_company_admin_registers_staff_and_notifies(
         small_store.company,
         small_store,
     )
-    assert user.must_change_password and user.check_password("Sakura2026Haru")
+    assert not user.has_usable_password() and not user.must_change_password
     assert mail.outbox[0].to == ["hanako@example.jp"]
-    assert "hanako-yamada" in mail.outbox[0].body and "Sakura2026Haru" not in mail.outbox[0].body
+    body = mail.outbox[0].body
+    assert "hanako-yamada" in body and "72時間以内" in body and "/store/login/" in body
     assert AuditLog.objects.filter(action="merchants.user.created", actor=company_admin).exists()
+    listed = client.get(reverse("merchants:users")).content.decode()
+    assert "パスワード未設定" in listed
+
+    newcomer = Client()
+    form = newcomer.get(link_in(mail.outbox[0]), follow=True)
+    assert "パスワードの設定" in form.content.decode()
+    weak = newcomer.post(
+        form.redirect_chain[-1][0], {"new_password1": "Sakura2Haru", "new_password2": "Sakura2Haru"}
+    )
+    assert "12" in weak.content.decode()  # store staff: 12 characters or more
+    done = newcomer.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "Sakura2026Haru", "new_password2": "Sakura2026Haru"},
+        follow=True,
+    )
+    assert "店舗アプリ" in done.content.decode()
+    user.refresh_from_db()
+    assert user.check_password("Sakura2026Haru")
+    again = Client().get(link_in(mail.outbox[0]), follow=True).content.decode()
+    assert "このリンクは使用済みか有効期限切れです" in again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_expired_link_is_refused_and_the_mail_can_be_sent_again(
+    client, merchant_login, company_admin, small_store
+):
+    merchant_login(client, company_admin)
+    register(client, small_store, role="store_manager")
+    user = User.objects.get(username="hanako-yamada")
+    with mock.patch.object(
+        WelcomeTokenGenerator, "_now", return_value=datetime.now() + timedelta(hours=72, minutes=1)
+    ):
+        expired = Client().get(link_in(mail.outbox[0]), follow=True).content.decode()
+    assert "有効期限切れ" in expired
+    with mock.patch.object(
+        WelcomeTokenGenerator, "_now", return_value=datetime.now() + timedelta(hours=71)
+    ):
+        assert (
+            "パスワードの設定"
+            in Client().get(link_in(mail.outbox[0]), follow=True).content.decode()
+        )
+    client.post(reverse("merchants:user_welcome_resend", args=[user.pk]))
+    assert len(mail.outbox) == 2
+    assert "パスワードの設定" in Client().get(link_in(mail.outbox[1]), follow=True).content.decode()
 
 
 @pytest.mark.django_db
 def test_registration_rules(client, merchant_login, company_admin, small_store, other_store):
     merchant_login(client, company_admin)
-    cases = [
-        ({"username": "short"}, "8"),
-        ({"password1": "Sakura2Haru", "password2": "Sakura2Haru"}, "12"),  # staff: 12+
-        ({"password1": "sakura2026haru", "password2": "sakura2026haru"}, "英大文字"),
-        ({"password2": "Different2026X"}, "一致しません"),
-    ]
-    for overrides, message in cases:
-        response = register(client, small_store, **overrides)
-        assert response.status_code == 200, overrides
-        assert message in response.content.decode(), overrides
+    assert "8" in register(client, small_store, username="short").content.decode()
     assert "正しく選択" in register(client, other_store).content.decode()
+    assert "店舗を選択してください" in client.get(reverse("merchants:user_create")).content.decode()
     assert not User.objects.filter(username="hanako-yamada").exists()
-    # A manager needs 8+ only; nobody is notified without the box ticked.
-    response = register(
-        client,
-        small_store,
-        role="store_manager",
-        password1="Sakura20Ha",
-        password2="Sakura20Ha",
-        notify="",
+
+
+@pytest.mark.django_db(transaction=True)
+def test_city_staff_registering_a_company_admin_sends_the_registration_notice(
+    admin_client, company
+):
+    response = admin_client.post(
+        reverse("admin:merchants_user_add"),
+        {
+            "username": "tanaka-admin",
+            "name": "田中 一郎",
+            "email": "tanaka@example.jp",
+            "role": "company_admin",
+            "company": company.pk,
+            "usable_password": "false",
+        },
     )
-    assert response.status_code == 302
-    assert not mail.outbox
+    assert response.status_code == 302, response.content.decode()[:2000]
+    notice = mail.outbox[0]
+    assert notice.subject == "加盟店登録完了のお知らせ"
+    assert company.code in notice.body and "tanaka-admin" in notice.body
+    assert "/merchant/welcome/" in notice.body and "/merchant/login/" in notice.body
 
 
 @pytest.mark.django_db

@@ -20,6 +20,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from core.audit import audit_log
 from core.http import client_address, safe_next_url
 from core.ratelimit import rate_limit_hit
+from merchants.models import User
 from merchants.portal.access import LOGIN_URL
 from merchants.portal.forms import (
     AdminPasswordChange,
@@ -39,6 +40,7 @@ from merchants.portal.security import (
     sign_in_succeeded,
 )
 from merchants.portal.tasks import send_password_reset
+from merchants.tokens import welcome_token_generator
 
 NEXT_KEY = "merchant_next"
 
@@ -230,6 +232,29 @@ password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
     template_name="merchants/password_reset_confirm.html",
     success_url=reverse_lazy("merchants:password_reset_complete"),
 )
+
+
+class WelcomeView(auth_views.PasswordResetConfirmView):
+    """The registration mail's one-time link: the new user sets their own first password."""
+
+    form_class = MerchantSetPasswordForm
+    template_name = "merchants/welcome.html"
+    token_generator = welcome_token_generator
+
+    def get_success_url(self):
+        app = "store" if self.user.role == User.Role.STORE_STAFF else "merchant"
+        return f"{reverse('merchants:welcome_done')}?app={app}"
+
+
+welcome = WelcomeView.as_view()
+
+
+def welcome_done(request):
+    return render(
+        request, "merchants/welcome_done.html", {"store_app": request.GET.get("app") == "store"}
+    )
+
+
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="merchants/password_reset_complete.html"
 )

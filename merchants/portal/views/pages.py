@@ -270,10 +270,12 @@ def user_create(request):
             email=data["email"],
             role=data["role"],
             store=data["store"],
-            password=data["password1"],
-            notify=data["notify"],
         )
-        messages.success(request, _("%(name)s has been registered.") % {"name": user})
+        messages.success(
+            request,
+            _("%(name)s has been registered and e-mailed a link to set a password.")
+            % {"name": user},
+        )
         return redirect("merchants:users")
     return render(request, "merchants/user_form.html", {"form": form})
 
@@ -284,6 +286,18 @@ def user_deactivate(request, pk):
     person = get_object_or_404(_user_admin(request).exclude(pk=request.user.pk), pk=pk)
     services.merchant_user_deactivate(actor=request.user, user=person)
     messages.success(request, _("%(name)s can no longer sign in.") % {"name": person})
+    return redirect("merchants:users")
+
+
+@merchant_required
+@require_POST
+def user_welcome_resend(request, pk):
+    """登録メール再送: a new one-time link for a user who has not set a password yet."""
+    person = get_object_or_404(_user_admin(request), pk=pk)
+    services.merchant_welcome_send(user=person, actor=request.user)
+    messages.success(
+        request, _("The registration mail was sent again to %(name)s.") % {"name": person}
+    )
     return redirect("merchants:users")
 
 
