@@ -125,7 +125,7 @@ def test_django_admin_shows_lock_and_city_staff_unlocks(client, city_staff, stor
     settings.MERCHANT_ACCOUNT_FAILURE_LIMIT = 5  # the long budget, spent quickly
     for _ in range(5):
         client.post("/merchant/login/", {"username": store_staff.username, "password": "bad"})
-    client.force_login(city_staff)
+    factories.staff_login(client, city_staff)
     body = client.get("/admin/merchants/user/").content.decode()
     assert "アカウントロック状態" in body and "ロック中" in body
     client.post(

@@ -49,6 +49,9 @@ def locked_out(request, original_response=None, credentials=None):
     if request.user.is_authenticated:
         logout(request)
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    if request.path.startswith(reverse("admin:index")):
+        context = {**admin.site.each_context(request), "cooloff_minutes": minutes}
+        return render(request, "staff_otp/locked_out.html", context, status=429)
     return render(request, "merchants/locked_out.html", {"cooloff_minutes": minutes}, status=429)
 
 
@@ -82,7 +85,7 @@ def login_view(request):
             request.session[NEXT_KEY] = safe_next_url(
                 request, request.GET.get("next"), reverse("merchants:home")
             )
-            _send_code(request, user)
+            send_email_code(request, user)
             return redirect("merchants:login_code")
     return render(request, "merchants/login.html", {"form": form})
 
@@ -92,7 +95,7 @@ def _device(user) -> EmailDevice:
     return device
 
 
-def _send_code(request, user) -> bool:
+def send_email_code(request, user) -> bool:
     """Send a code unless the resend cool-down is running; False when it is."""
     device = _device(user)
     allowed, _data = device.generate_is_allowed()
@@ -150,7 +153,7 @@ def code_resend_view(request):
     user = _pending_user(request)
     if user is None:
         return redirect(LOGIN_URL)
-    if _send_code(request, user):
+    if send_email_code(request, user):
         messages.success(request, _("A new code has been sent."))
     else:
         messages.error(
