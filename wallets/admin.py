@@ -14,6 +14,7 @@ from core.admin import AutocompleteAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.checkdigit import damm_valid
 from core.exceptions import DomainError
 from core.formatting import grouped, yen
+from core.verification import fresh_verification_required, reverify_redirect, verified_recently
 from wallets import ledger, services
 from wallets.exceptions import IdempotencyConflict
 from wallets.models import (
@@ -50,6 +51,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
     actions = ["expire_balances"]
 
     @admin.action(description=_("Expire remaining balances (失効)"), permissions=["change"])
+    @fresh_verification_required
     def expire_balances(self, request, queryset):
         for programme in queryset:
             try:
@@ -198,7 +200,8 @@ class WalletAdmin(AutocompleteAdmin):
     def total_balance(self, obj):
         return yen(obj.total or 0)
 
-    @admin.action(description=_("Lift the PIN lock (wrong PINs)"), permissions=["change"])
+    @admin.action(description=_("Lift the PIN lock (wrong PINs)"), permissions=["reissue_pin"])
+    @fresh_verification_required
     def unlock_pin(self, request, queryset):
         for wallet in queryset:
             services.wallet_pin_unlock(wallet=wallet, actor=request.user)
@@ -209,6 +212,21 @@ class WalletAdmin(AutocompleteAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a ticket with history is kept; its balance can be adjusted or expired
+
+    def has_reissue_pin_permission(self, request):
+        return request.user.has_perm("wallets.reissue_pin")
+
+    def has_grant_permission(self, request):
+        return request.user.has_perm("wallets.grant_wallet")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Setting a PIN is a reissue: the role's permission and a fresh check."""
+        if request.method == "POST" and request.POST.get("pin"):
+            if not self.has_reissue_pin_permission(request):
+                raise PermissionDenied
+            if not verified_recently(request):
+                return reverify_redirect(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         return [
@@ -236,8 +254,9 @@ class WalletAdmin(AutocompleteAdmin):
     def adjust_view(self, request, pk):
         return self._money_view(request, pk, adjustment=True)
 
+    @fresh_verification_required
     def _money_view(self, request, pk, *, adjustment):
-        if not self.has_change_permission(request):
+        if not self.has_grant_permission(request):
             raise PermissionDenied
         wallet = get_object_or_404(Wallet.objects.select_related("programme"), pk=pk)
         form = GrantForm(
@@ -295,8 +314,9 @@ class WalletAdmin(AutocompleteAdmin):
             },
         )
 
+    @fresh_verification_required
     def bulk_grant_view(self, request):
-        if not self.has_change_permission(request):
+        if not self.has_grant_permission(request):
             raise PermissionDenied
         form = BulkGrantForm(request.POST or None, request.FILES or None)
         plan = None
