@@ -50,7 +50,11 @@ def locked_out(request, original_response=None, credentials=None):
         logout(request)
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     if request.path.startswith(reverse("admin:index")):
-        context = {**admin.site.each_context(request), "cooloff_minutes": minutes}
+        context = {
+            **admin.site.each_context(request),
+            "cooloff_minutes": minutes,
+            "title": _("Sign-in paused"),
+        }
         return render(request, "staff_otp/locked_out.html", context, status=429)
     return render(request, "merchants/locked_out.html", {"cooloff_minutes": minutes}, status=429)
 

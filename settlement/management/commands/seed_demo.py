@@ -9,7 +9,7 @@ import random
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -122,6 +122,7 @@ class Command(BaseCommand):
             name="市役所 担当者",
             must_change_password=False,
         )
+        roles.roles_sync(Group, Permission)  # made by migration; again after a database flush
         role_users = {}
         for username, role, name in ROLE_USERS:
             role_users[role] = User.objects.create(
