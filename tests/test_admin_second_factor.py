@@ -233,3 +233,27 @@ def test_merchant_sessions_keep_their_own_expiry(client, merchant_login, company
 def test_the_admin_sign_in_page_is_japanese(client):
     html = client.get("/admin/login/").content.decode()
     assert "ユーザー名" in html or "ログイン" in html
+
+
+@pytest.mark.django_db
+def test_no_registered_admin_page_opens_without_the_second_factor(city_staff):
+    from django.contrib import admin
+    from django.urls import reverse
+
+    enrolled(city_staff)
+    client = signed_in_with_password(city_staff)
+    paths = [
+        reverse(f"admin:{m._meta.app_label}_{m._meta.model_name}_changelist")
+        for m in admin.site._registry
+    ]
+    assert len(paths) > 20
+    opened = [p for p in paths if client.get(p).status_code != 302]
+    assert opened == []
+    assert factories.staff_login(client, city_staff).get(paths[0]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_verified_staff_find_their_backup_codes_in_the_header(city_staff):
+    client = factories.staff_login(Client(), city_staff)
+    html = client.get("/admin/").content.decode()
+    assert 'href="/admin/otp/backup-codes/">バックアップコード</a>' in html

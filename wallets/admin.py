@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import AutocompleteAdmin, ReadOnlyAdmin, ReadOnlyInline
+from core.audit import audit_log
 from core.checkdigit import damm_valid
 from core.exceptions import DomainError
 from core.formatting import grouped, yen
@@ -49,6 +50,29 @@ class ProgrammeAdmin(admin.ModelAdmin):
     search_fields = ["name", "code", "issuer"]
     inlines = [ValueTypeInline]
     actions = ["expire_balances"]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Turning four eyes on payouts off or on needs a fresh second-factor check."""
+        if request.method == "POST" and object_id:
+            programme = self.get_object(request, object_id)
+            wanted = bool(request.POST.get("payout_four_eyes"))
+            if (
+                programme
+                and wanted != programme.payout_four_eyes
+                and not verified_recently(request)
+            ):
+                return reverify_redirect(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "payout_four_eyes" in form.changed_data:
+            audit_log(
+                action="wallets.programme.payout_four_eyes_changed",
+                actor=request.user,
+                obj=obj,
+                payout_four_eyes=obj.payout_four_eyes,
+            )
 
     @admin.action(description=_("Expire remaining balances (失効)"), permissions=["change"])
     @fresh_verification_required

@@ -142,3 +142,37 @@ def test_in_admin_approval_then_transfer_file_and_paid(autumn, company, closed):
     as_alice.post(CHANGELIST, paid)
     payout.refresh_from_db()
     assert (payout.status, payout.paid_by, payout.approved_by) == ("paid", alice, bob)
+
+
+def test_turning_four_eyes_off_needs_a_fresh_check_and_is_audited(autumn, city_staff):
+    from core.verification import VERIFIED_AT_KEY
+
+    client = factories.staff_login(Client(), city_staff)
+    session = client.session
+    session[VERIFIED_AT_KEY] = 0
+    session.save()
+    url = f"/admin/wallets/programme/{autumn.pk}/change/"
+    data = {
+        "code": autumn.code,
+        "name": autumn.name,
+        "issuer": autumn.issuer,
+        "starts_on": autumn.starts_on.isoformat(),
+        "ends_on": autumn.ends_on.isoformat(),
+        "cancel_window": "1 00:00:00",
+        "settlement_cycle": autumn.settlement_cycle,
+        "payment_offset_days": autumn.payment_offset_days,
+        "fee_rate": str(autumn.fee_rate),
+        "value_types-TOTAL_FORMS": "0",
+        "value_types-INITIAL_FORMS": "0",
+    }
+    response = client.post(url, data)
+    assert response["Location"].startswith("/admin/otp/reverify/")
+    autumn.refresh_from_db()
+    assert autumn.payout_four_eyes
+    factories.staff_login(client, city_staff)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    autumn.refresh_from_db()
+    assert not autumn.payout_four_eyes
+    entry = AuditLog.objects.get(action="wallets.programme.payout_four_eyes_changed")
+    assert entry.data == {"payout_four_eyes": False}
