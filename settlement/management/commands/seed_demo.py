@@ -361,8 +361,8 @@ class Command(BaseCommand):
         )
         for u in logins["city_staff"]:
             out(
-                f"  {'/'.join(u['roles']):14} {u['username']:22} / {u['password']}"
-                f"  TOTP key {u['totp_secret']}"
+                f"  {'staff':14} {u['username']:22} / {u['password']}"
+                f"  TOTP key {u['totp_secret']}  ({'/'.join(u['roles'])})"
             )
         for u in logins["merchant_users"][:4]:
             out(
