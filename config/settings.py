@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_otp",
     "django_otp.plugins.otp_email",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "axes",
     "django_tasks_db",
     "core",
@@ -52,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "merchants.portal.staff.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -225,3 +228,11 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 # The registration mail's link to set a first password (merchants.tokens).
 WELCOME_LINK_TIMEOUT = 72 * 60 * 60
 MERCHANT_EXPORT_DAYS = env_int("MERCHANT_EXPORT_DAYS", 7)
+
+# --- Django admin (city staff, docs/security.md) ---
+# Every admin page needs a verified second factor; 30 idle minutes end a staff session; money
+# actions need a second-factor check within the last 10 minutes (core.verification).
+STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_MINUTES", 30) * 60
+STAFF_FRESH_SECONDS = env_int("STAFF_FRESH_MINUTES", 10) * 60
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "電子チケット")
+STAFF_BACKUP_CODES = 10

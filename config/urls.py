@@ -22,6 +22,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/password_change/", admin_password_change),
+    path("admin/otp/", include("merchants.portal.staff_urls")),
     path("admin/", admin.site.urls),
     path("merchant/settlement/", include("merchants.portal.settlement_urls")),
     path("merchant/", include("merchants.portal.urls")),

@@ -108,6 +108,22 @@ class UserAdmin(AutocompleteAdmin, BaseUserAdmin):
         if not change and obj.is_merchant:
             merchant_welcome_send(user=obj, actor=request.user)
 
+    def get_fieldsets(self, request, obj=None):
+        """Only superusers give staff status, roles or permissions (no one raises their own)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser or obj is None:
+            return fieldsets
+        return [
+            (name, {**opts, "fields": ["is_active"]}) if name == _("Permissions") else (name, opts)
+            for name, opts in fieldsets
+        ]
+
+    def has_change_permission(self, request, obj=None):
+        """City staff accounts are managed by superusers; 加盟店担当 manage merchant users."""
+        if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
     @admin.display(description=_("Account lock"))
     def lock_state(self, obj):
         return _("Locked") if obj.username in locked_usernames([obj.username]) else "—"

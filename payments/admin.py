@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import AutocompleteAdmin, ReadOnlyInline
 from core.exceptions import DomainError
+from core.verification import fresh_verification_required
 from merchants.models import Store, Terminal
 from payments import services
 from payments.models import ApiKey, CpmCode, Payment, PaymentSplit
@@ -38,6 +39,7 @@ class PaymentAdmin(admin.ModelAdmin):
     @admin.action(
         description=_("Cancel selected payments (city staff, with reason)"), permissions=["change"]
     )
+    @fresh_verification_required
     def cancel_late(self, request, queryset):
         """Past the merchant window too; settlement nets a late one on the next payout."""
         form = CancelForm(request.POST if "apply" in request.POST else None)
@@ -76,7 +78,7 @@ class PaymentAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.action(description=_("Download QR sheets (PDF)"))
+@admin.action(description=_("Download QR sheets (PDF)"), permissions=["view"])
 def download_qr_sheets(modeladmin, request, queryset):
     """The printable QR台紙 of the selected stores, one A4 page each."""
     stores = list(queryset.select_related("programme").order_by("code")[:200])
@@ -158,7 +160,7 @@ class ApiKeyAdmin(AutocompleteAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Revoke the selected API keys"))
+    @admin.action(description=_("Revoke the selected API keys"), permissions=["change"])
     def revoke(self, request, queryset):
         for api_key in queryset.select_related("terminal__store__company"):
             services.api_key_revoke(api_key=api_key, actor=request.user)

@@ -13,6 +13,7 @@ from core import charts
 from core.admin import ReadOnlyInline
 from core.audit import audit_log
 from core.exceptions import DomainError
+from core.verification import fresh_verification_required
 from settlement import selectors, services, zengin
 from settlement.models import PayingAccount, Payout, PayoutLine, SettlementRun
 from wallets.models import Programme
@@ -150,18 +151,38 @@ class PayoutAdmin(admin.ModelAdmin):
         "net",
         "carried_forward",
         "status",
+        "approved_by",
         "paid_on",
         "paid_by",
     ]
     list_filter = ["programme", "status", "period_end", "scheduled_on"]
     search_fields = ["company__name", "company__code"]
-    list_select_related = ["company", "programme", "paid_by"]
+    list_select_related = ["company", "programme", "paid_by", "approved_by"]
     readonly_fields = [f.name for f in Payout._meta.fields]
     inlines = [PayoutLineInline]
-    actions = ["mark_paid", "download_transfer_file"]
+    actions = ["approve", "mark_paid", "download_transfer_file"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("settlement.approve_payout")
+
+    def has_download_transfer_file_permission(self, request):
+        return request.user.has_perm("settlement.download_transfer_file")
+
+    @admin.action(
+        description=_("Approve selected payouts (second staff member)"), permissions=["approve"]
+    )
+    @fresh_verification_required
+    def approve(self, request, queryset):
+        try:
+            count = services.payout_approve(payouts=list(queryset), actor=request.user)
+        except DomainError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return None
+        self.message_user(request, _("%(count)s payouts approved.") % {"count": count})
+        return None
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -183,24 +204,35 @@ class PayoutAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Mark selected payouts as paid"), permissions=["change"])
+    @fresh_verification_required
     def mark_paid(self, request, queryset):
         form = PaidForm(
             request.POST if "apply" in request.POST else None,
             initial={"paid_on": timezone.localdate()},
         )
         if form.is_bound and form.is_valid():
-            count = services.payout_mark_paid(
-                payouts=list(queryset), paid_on=form.cleaned_data["paid_on"], actor=request.user
-            )
+            try:
+                count = services.payout_mark_paid(
+                    payouts=list(queryset),
+                    paid_on=form.cleaned_data["paid_on"],
+                    actor=request.user,
+                )
+            except DomainError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return None
             self.message_user(request, _("%(count)s payouts marked as paid.") % {"count": count})
             return None
         return self._action_page(
             request, queryset.select_related("company"), form, "mark_paid", _("Mark as paid")
         )
 
-    @admin.action(description=_("Download the Zengin transfer file"), permissions=["view"])
+    @admin.action(
+        description=_("Download the Zengin transfer file"),
+        permissions=["download_transfer_file"],
+    )
+    @fresh_verification_required
     def download_transfer_file(self, request, queryset):
-        queryset = queryset.select_related("company", "programme").order_by("company__code")
+        queryset = queryset.select_related("company", "programme", "run").order_by("company__code")
         form = TransferForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             programmes = {p.programme for p in queryset}
@@ -220,6 +252,7 @@ class PayoutAdmin(admin.ModelAdmin):
                 )
                 return None
             try:
+                services.payouts_check_approved(queryset)
                 data = zengin.transfer_file(
                     paying_account=account,
                     payouts=queryset,

@@ -96,11 +96,24 @@ class Payout(models.Model):
         related_name="+",
         verbose_name=_("marked paid by"),
     )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     statement = models.FileField(_("payout statement"), upload_to="statements/%Y/", blank=True)
 
     class Meta:
         verbose_name = _("payout")
         verbose_name_plural = _("payouts")
+        permissions = [
+            ("approve_payout", _("Can approve payouts (second staff member)")),
+            ("download_transfer_file", _("Can download the Zengin transfer file")),
+        ]
         ordering = ["-period_start", "company"]
         constraints = [
             models.UniqueConstraint(fields=["run", "company"], name="payout_one_per_company"),
@@ -119,6 +132,11 @@ class Payout(models.Model):
                     - models.F("fee")
                 ),
                 name="payout_net_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True, approved_at__isnull=True)
+                | models.Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="payout_approval_has_who_and_when",
             ),
             models.CheckConstraint(
                 condition=models.Q(status="scheduled", paid_on__isnull=True)

@@ -52,6 +52,24 @@ class EarlierPeriodOpen(DomainError):
     message = _("Close the earlier period %(period)s first.")
 
 
+class PayoutNotApproved(DomainError):
+    code = "payout_not_approved"
+    status = 409
+    message = _(
+        "%(payout)s has not been approved yet: a second staff member must approve it before a "
+        "transfer file is made or it is marked paid."
+    )
+
+
+class SameStaffMember(DomainError):
+    code = "four_eyes"
+    status = 403
+    message = _(
+        "%(payout)s needs a second staff member: the one who ran the settlement (or, for an "
+        "automatic run, the one who approved it) cannot also approve it or mark it paid."
+    )
+
+
 def fee_for(base: int, rate: Decimal) -> int:
     """換金手数料: rate × (gross − cancelled + adjustment), rounded down to the yen, per payout."""
     if base <= 0:
@@ -249,16 +267,67 @@ def _enqueue_statements(run_id: int) -> None:
     issue_statements.enqueue(run_id=run_id)
 
 
-def payout_mark_paid(*, payouts, paid_on: date, actor) -> int:
-    """Record the transfer of scheduled payouts (date, who); already paid ones are left alone."""
+def payout_approve(*, payouts, actor) -> int:
+    """Four eyes: a second staff member approves scheduled payouts; the one who ran their
+    settlement cannot. All or nothing; already approved or paid ones are left alone."""
     count = 0
     with transaction.atomic():
         for payout in (
-            Payout.objects.select_for_update()
-            .filter(pk__in=[p.pk for p in payouts], status=Payout.Status.SCHEDULED)
-            .select_related("programme", "company")
+            Payout.objects.select_for_update(of=("self",))
+            .filter(
+                pk__in=[p.pk for p in payouts],
+                status=Payout.Status.SCHEDULED,
+                approved_at__isnull=True,
+            )
+            .select_related("run", "company")
             .order_by("pk")
         ):
+            if payout.run.started_by_id is not None and payout.run.started_by_id == actor.pk:
+                raise SameStaffMember(payout=str(payout))
+            payout.approved_by = actor
+            payout.approved_at = timezone.now()
+            payout.save(update_fields=["approved_by", "approved_at"])
+            audit_log(
+                action="settlement.payout.approved",
+                actor=actor,
+                obj=payout,
+                company=payout.company,
+                net=payout.net,
+                run_started_by=payout.run.started_by_id,
+            )
+            count += 1
+    return count
+
+
+def payouts_check_approved(payouts, *, actor=None) -> None:
+    """Before a transfer file or marking paid: every payout of a four-eyes programme is approved,
+    and (for an automatic run, which no one started) not approved by `actor` themself."""
+    for payout in payouts:
+        if not payout.programme.payout_four_eyes or payout.status != Payout.Status.SCHEDULED:
+            continue
+        if payout.approved_at is None:
+            raise PayoutNotApproved(payout=str(payout))
+        if (
+            actor is not None
+            and payout.run.started_by_id is None
+            and payout.approved_by_id == getattr(actor, "pk", None)
+        ):
+            raise SameStaffMember(payout=str(payout))
+
+
+def payout_mark_paid(*, payouts, paid_on: date, actor) -> int:
+    """Record the transfer of scheduled payouts (date, who); already paid ones are left alone.
+    Four eyes (Programme.payout_four_eyes): only approved payouts, or nothing at all."""
+    count = 0
+    with transaction.atomic():
+        locked = list(
+            Payout.objects.select_for_update(of=("self",))
+            .filter(pk__in=[p.pk for p in payouts], status=Payout.Status.SCHEDULED)
+            .select_related("programme", "company", "run")
+            .order_by("pk")
+        )
+        payouts_check_approved(locked, actor=actor)
+        for payout in locked:
             if payout.net:
                 programme = payout.programme
                 ledger.transfer(

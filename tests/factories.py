@@ -119,3 +119,31 @@ def paying_account(programme, **kw) -> PayingAccount:
         account_number="0000001",
     )
     return PayingAccount.objects.create(programme=programme, **(defaults | kw))
+
+
+def staff_login(client, user, *, fresh=True, role=None):
+    """Signed in to Django admin as after password and authenticator code (fresh: just now).
+
+    role: a staff group's name (core.roles), given to the user first."""
+    import time
+
+    from django.contrib.auth.models import Group, Permission
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from core.roles import roles_sync
+    from core.verification import VERIFIED_AT_KEY
+
+    if role is not None:
+        if not Group.objects.filter(name=role).exists():
+            roles_sync(Group, Permission)  # a transactional test flushed the migration's groups
+        user.groups.add(Group.objects.get(name=role))
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    if fresh:
+        session[VERIFIED_AT_KEY] = time.time()
+    session.save()
+    return client

@@ -3,10 +3,12 @@ never a 500."""
 
 import pytest
 
+from tests import factories
+
 
 @pytest.fixture
 def admin_client(client, city_staff):
-    client.force_login(city_staff)
+    factories.staff_login(client, city_staff)
     return client
 
 

@@ -23,6 +23,7 @@ from core.checkdigit import damm_valid
 from core.csv import safe_cell
 from core.exceptions import DomainError
 from core.formatting import grouped, yen
+from core.verification import fresh_verification_required, reverify_redirect, verified_recently
 from wallets import imports, ledger, services, tasks
 from wallets.exceptions import IdempotencyConflict
 from wallets.models import (
@@ -62,7 +63,31 @@ class ProgrammeAdmin(admin.ModelAdmin):
     inlines = [ValueTypeInline]
     actions = ["expire_balances"]
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Turning four eyes on payouts off or on needs a fresh second-factor check."""
+        if request.method == "POST" and object_id:
+            programme = self.get_object(request, object_id)
+            wanted = bool(request.POST.get("payout_four_eyes"))
+            if (
+                programme
+                and wanted != programme.payout_four_eyes
+                and not verified_recently(request)
+            ):
+                return reverify_redirect(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "payout_four_eyes" in form.changed_data:
+            audit_log(
+                action="wallets.programme.payout_four_eyes_changed",
+                actor=request.user,
+                obj=obj,
+                payout_four_eyes=obj.payout_four_eyes,
+            )
+
     @admin.action(description=_("Expire remaining balances (失効)"), permissions=["change"])
+    @fresh_verification_required
     def expire_balances(self, request, queryset):
         for programme in queryset:
             try:
@@ -197,7 +222,8 @@ class WalletAdmin(AutocompleteAdmin):
     def total_balance(self, obj):
         return yen(obj.total or 0)
 
-    @admin.action(description=_("Lift the PIN lock (wrong PINs)"), permissions=["change"])
+    @admin.action(description=_("Lift the PIN lock (wrong PINs)"), permissions=["reissue_pin"])
+    @fresh_verification_required
     def unlock_pin(self, request, queryset):
         for wallet in queryset:
             services.wallet_pin_unlock(wallet=wallet, actor=request.user)
@@ -208,6 +234,21 @@ class WalletAdmin(AutocompleteAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a ticket with history is kept; its balance can be adjusted or expired
+
+    def has_reissue_pin_permission(self, request):
+        return request.user.has_perm("wallets.reissue_pin")
+
+    def has_grant_permission(self, request):
+        return request.user.has_perm("wallets.grant_wallet")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Setting a PIN is a reissue: the role's permission and a fresh check."""
+        if request.method == "POST" and request.POST.get("pin"):
+            if not self.has_reissue_pin_permission(request):
+                raise PermissionDenied
+            if not verified_recently(request):
+                return reverify_redirect(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         return [
@@ -230,8 +271,9 @@ class WalletAdmin(AutocompleteAdmin):
     def adjust_view(self, request, pk):
         return self._money_view(request, pk, adjustment=True)
 
+    @fresh_verification_required
     def _money_view(self, request, pk, *, adjustment):
-        if not self.has_change_permission(request):
+        if not self.has_grant_permission(request):
             raise PermissionDenied
         wallet = get_object_or_404(Wallet.objects.select_related("programme"), pk=pk)
         form = GrantForm(
@@ -357,6 +399,10 @@ class ImportRunAdmin(admin.ModelAdmin):
     list_select_related = ["programme", "created_by"]
     search_fields = ["filename", "digest"]
 
+    def has_add_permission(self, request):
+        """An import creates tickets and grants money: the role that grants does it."""
+        return request.user.has_perm("wallets.grant_wallet")
+
     def has_change_permission(self, request, obj=None):
         return False
 
@@ -393,6 +439,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         language = translation.get_language()
         transaction.on_commit(lambda: tasks.run_import.enqueue(import_id=run.pk, language=language))
 
+    @fresh_verification_required
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
@@ -438,6 +485,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         )
 
     @method_decorator(require_POST)
+    @fresh_verification_required
     def apply_view(self, request, pk):
         """Apply a checked file (a new run of the same stored file), or run a stopped one again."""
         if not self.has_add_permission(request):

@@ -56,6 +56,14 @@ class Programme(models.Model):
         default=0,
         help_text=_("換金手数料 as a fraction (0.0150 = 1.5%), rounded down to the yen."),
     )
+    payout_four_eyes = models.BooleanField(
+        _("payouts approved by a second staff member"),
+        default=True,
+        help_text=_(
+            "A settlement run's payouts must be approved by another staff member than the one who "
+            "ran it before a transfer file is made or a payout is marked paid."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -194,6 +202,10 @@ class Wallet(models.Model):
 
     class Meta:
         verbose_name = _("wallet")
+        permissions = [
+            ("grant_wallet", _("Can grant and adjust balances")),
+            ("reissue_pin", _("Can reissue PINs and lift PIN locks")),
+        ]
         verbose_name_plural = _("wallets")
         ordering = ["pk"]
         constraints = [

@@ -49,6 +49,25 @@ class CodeForm(forms.Form):
     )
 
 
+class StaffCodeForm(forms.Form):
+    """Django admin's second factor: the authenticator's 6 digits, an e-mailed code or a backup
+    code; spaces and hyphens people copy along are dropped."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "off"}
+        ),
+    )
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split()).replace("-", "").lower()
+        if not code.isalnum() or not 6 <= len(code) <= 16:
+            raise forms.ValidationError(_("Enter the 6-digit code or a backup code."))
+        return code
+
+
 def _validate_for(password: str, user) -> None:
     validate_password(password, user, password_validators=password_validators_for(user))
 

@@ -240,7 +240,7 @@ def test_wrong_current_passwords_count_in_the_merchant_limits(
 
 @pytest.mark.django_db
 def test_wrong_current_passwords_count_in_the_django_admin(client, city_staff):
-    client.force_login(city_staff)
+    factories.staff_login(client, city_staff)
     data = {"new_password1": "Tsuki9Hoshi", "new_password2": "Tsuki9Hoshi"}
     for _ in range(4):
         client.post("/admin/password_change/", {"old_password": "wrong", **data})
@@ -254,7 +254,7 @@ def test_wrong_current_passwords_count_in_the_django_admin(client, city_staff):
 
 @pytest.mark.django_db
 def test_django_admin_password_change_still_works(client, city_staff):
-    client.force_login(city_staff)
+    factories.staff_login(client, city_staff)
     response = client.post(
         "/admin/password_change/",
         {"old_password": PASSWORD, "new_password1": "Tsuki9Hoshi", "new_password2": "Tsuki9Hoshi"},

@@ -109,9 +109,9 @@ def test_registration_rules(client, merchant_login, company_admin, small_store, 
 
 @pytest.mark.django_db(transaction=True)
 def test_city_staff_registering_a_company_admin_sends_the_registration_notice(
-    admin_client, company
+    client, city_staff, company
 ):
-    response = admin_client.post(
+    response = factories.staff_login(client, city_staff).post(
         reverse("admin:merchants_user_add"),
         {
             "username": "tanaka-admin",
@@ -182,7 +182,7 @@ def test_django_admin_shows_lock_and_city_staff_unlocks(client, city_staff, stor
     settings.MERCHANT_ACCOUNT_FAILURE_LIMIT = 5  # the long budget, spent quickly
     for _ in range(5):
         client.post("/merchant/login/", {"username": store_staff.username, "password": "bad"})
-    client.force_login(city_staff)
+    factories.staff_login(client, city_staff)
     body = client.get("/admin/merchants/user/").content.decode()
     assert "アカウントロック状態" in body and "ロック中" in body
     client.post(

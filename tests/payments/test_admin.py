@@ -9,7 +9,7 @@ def test_create_shows_the_key_once_and_stores_its_hash(client, city_staff, small
     from tests import factories
 
     terminal = factories.terminal(small_store, kind="pos")
-    client.force_login(city_staff)
+    factories.staff_login(client, city_staff)
     response = client.post(
         "/admin/payments/apikey/add/", {"terminal": terminal.pk, "name": "レジ1"}, follow=True
     )

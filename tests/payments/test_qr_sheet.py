@@ -69,7 +69,7 @@ def test_signed_out_merchants_are_sent_to_sign_in(client, small_store):
 
 
 def test_admin_action_downloads_one_page_per_store(client, city_staff, small_store, large_store):
-    client.force_login(city_staff)
+    factories.staff_login(client, city_staff)
     response = client.post(
         "/admin/merchants/store/",
         {"action": "download_qr_sheets", "_selected_action": [small_store.pk, large_store.pk]},

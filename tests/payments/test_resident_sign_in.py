@@ -123,7 +123,7 @@ def test_city_staff_lift_the_lock_in_django_admin_and_it_is_audited(client, wall
         pass_lock_period(wallet.ticket_number)
         sign_in(client, wallet.ticket_number, "0000", address=f"198.51.100.{i}")
     staff = Client()
-    staff.force_login(city_staff)
+    factories.staff_login(staff, city_staff)
     response = staff.post(
         reverse("admin:wallets_wallet_changelist"),
         {"action": "unlock_pin", "_selected_action": [wallet.pk]},

@@ -56,7 +56,7 @@ def shop(autumn, company):
 
 @pytest.fixture
 def staff(client, city_staff):
-    client.force_login(city_staff)
+    factories.staff_login(client, city_staff)
     return client
 
 

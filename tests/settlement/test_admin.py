@@ -11,6 +11,7 @@ from django.urls import reverse
 from core.models import AuditLog
 from payments import services as payment_services
 from payments.models import Payment
+from settlement import services
 from settlement.models import Payout, PayoutLine, SettlementRun
 from tests import factories
 from tests.settlement.conftest import at, dashboard, dashboard_figures
@@ -84,6 +85,8 @@ def test_mark_paid_and_transfer_file_actions(staff, season, city_staff):
     payouts = list(Payout.objects.order_by("pk"))
     changelist = reverse("admin:settlement_payout_changelist")
     ids = [p.pk for p in payouts]
+    # Four eyes: a second staff member approved the automatic run's payouts.
+    services.payout_approve(payouts=payouts, actor=factories.user("approver01", is_staff=True))
 
     page = staff.post(changelist, {"action": "download_transfer_file", ACTION_CHECKBOX_NAME: ids})
     assert page.status_code == 200 and "transfer_date" in page.content.decode()

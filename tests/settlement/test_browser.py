@@ -103,7 +103,7 @@ def test_city_dashboard_draws_its_charts(
         )
     services.settlement_run(programme=autumn, period_end=date(2026, 10, 15))
 
-    client.force_login(city_staff)
+    factories.staff_login(client, city_staff)
     desktop.context.add_cookies(
         [
             {

@@ -75,6 +75,7 @@ def test_late_cancellation_without_later_payments_is_carried_then_absorbed(
     )
     assert [r[:1] for r in data[:-2].split(b"\r\n")] == [b"1", b"8", b"9"]
     entries = JournalEntry.objects.count()
+    services.payout_approve(payouts=[october], actor=factories.user("approver01", is_staff=True))
     assert services.payout_mark_paid(payouts=[october], paid_on=date(2026, 11, 16), actor=None)
     assert JournalEntry.objects.count() == entries
 

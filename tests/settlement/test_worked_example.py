@@ -113,7 +113,9 @@ def test_a_season_of_settlement(autumn, city_staff):
     assert not Payout.objects.filter(run=run2, company=grocer).exists()
     check(programme)
 
-    # The city transfers the first payouts on 30 October.
+    # A second staff member approves (four eyes), then the city transfers them on 30 October.
+    approver = factories.user("approver01", is_staff=True)
+    services.payout_approve(payouts=[baker_oct1, grocer_oct1], actor=approver)
     assert (
         services.payout_mark_paid(
             payouts=[baker_oct1, grocer_oct1], paid_on=date(2026, 10, 30), actor=city_staff

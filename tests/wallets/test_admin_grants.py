@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client(client, city_staff):
-    client.force_login(city_staff)
+    factories.staff_login(client, city_staff)
     return client
 
 

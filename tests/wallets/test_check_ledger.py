@@ -35,6 +35,23 @@ def test_demo_data_is_sound_and_prints_every_sign_in(tmp_path):
         "store_staff",
     }
     assert all(len(r["pin"]) == 6 for r in logins["residents"])
+    # One staff user per role, each with a printed authenticator key that computes real codes.
+    assert {r for u in logins["city_staff"] for r in u["roles"]} == {
+        "superuser",
+        "事業担当",
+        "加盟店担当",
+        "精算担当",
+        "監査",
+    }
+    import base64
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    staff = logins["city_staff"][0]
+    device = TOTPDevice.objects.get(user__username=staff["username"])
+    key = base64.b32decode(staff["totp_secret"])
+    assert TOTP(key).token() == TOTP(device.bin_key).token()
     wallet = Wallet.objects.get(ticket_number=logins["residents"][0]["ticket_number"])
     assert wallet.check_pin(logins["residents"][0]["pin"])
     assert Payment.objects.filter(status="cancelled").exists()

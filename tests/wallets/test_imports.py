@@ -30,8 +30,7 @@ HOUSEHOLDS = (
 
 @pytest.fixture
 def staff_client(client, city_staff):
-    client.force_login(city_staff)
-    return client
+    return factories.staff_login(client, city_staff)
 
 
 def run_worker():

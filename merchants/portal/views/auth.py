@@ -51,6 +51,13 @@ def locked_out(request, original_response=None, credentials=None):
     if request.user.is_authenticated:
         logout(request)
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    if request.path.startswith(reverse("admin:index")):
+        context = {
+            **admin.site.each_context(request),
+            "cooloff_minutes": minutes,
+            "title": _("Sign-in paused"),
+        }
+        return render(request, "staff_otp/locked_out.html", context, status=429)
     return render(request, "merchants/locked_out.html", {"cooloff_minutes": minutes}, status=429)
 
 
@@ -84,7 +91,7 @@ def login_view(request):
             request.session[NEXT_KEY] = safe_next_url(
                 request, request.GET.get("next"), reverse("merchants:home")
             )
-            _send_code(request, user)
+            send_email_code(request, user)
             return redirect("merchants:login_code")
     return render(request, "merchants/login.html", {"form": form})
 
@@ -94,7 +101,7 @@ def _device(user) -> EmailDevice:
     return device
 
 
-def _send_code(request, user) -> bool:
+def send_email_code(request, user) -> bool:
     """Send a code unless the resend cool-down is running; False when it is."""
     device = _device(user)
     allowed, _data = device.generate_is_allowed()
@@ -152,7 +159,7 @@ def code_resend_view(request):
     user = _pending_user(request)
     if user is None:
         return redirect(LOGIN_URL)
-    if _send_code(request, user):
+    if send_email_code(request, user):
         messages.success(request, _("A new code has been sent."))
     else:
         messages.error(

@@ -2,27 +2,38 @@
 window) and a premium voucher with 共通券 and 専用券 (CPM, 90-day window). Deterministic: the same
 sign-ins every time; running it again on a seeded database only prints them."""
 
+import base64
 import hashlib
 import json
 import random
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core import roles
 from core.checkdigit import damm_digit
 from core.exceptions import DomainError
 from merchants.models import Company, Store, Terminal, User
 from payments import services as payment_services
 from payments.models import Payment
 from settlement.periods import period_containing
-from settlement.services import payout_mark_paid, settlement_run
+from settlement.services import payout_approve, payout_mark_paid, settlement_run
 from wallets import ledger
 from wallets.models import NEW_PIN_DIGITS, Programme, Resident, ValueType, Wallet
 
 STAFF_PASSWORD = "Demo-pass-2026"
+# One city staff user per role (core.roles); city_admin stays the superuser.
+ROLE_USERS = [
+    ("staff_programme", roles.PROGRAMME, "事業 担当者"),
+    ("staff_merchants", roles.MERCHANTS, "加盟店 担当者"),
+    ("staff_settlement", roles.SETTLEMENT, "精算 担当者"),
+    ("staff_audit", roles.AUDIT, "監査 担当者"),
+]
 APP_STAFF_PASSWORD = "Demo-store-app-2026"
 
 COMPANIES = [
@@ -111,6 +122,22 @@ class Command(BaseCommand):
             name="市役所 担当者",
             must_change_password=False,
         )
+        roles.roles_sync(Group, Permission)  # made by migration; again after a database flush
+        role_users = {}
+        for username, role, name in ROLE_USERS:
+            role_users[role] = User.objects.create(
+                is_staff=True,
+                username=username,
+                email=f"{username}@example.jp",
+                password=staff_hash,
+                name=name,
+                must_change_password=False,
+            )
+            role_users[role].groups.add(Group.objects.get(name=role))
+        for user in [city_admin, *role_users.values()]:
+            TOTPDevice.objects.create(
+                user=user, name="authenticator", confirmed=True, key=demo_totp_key(user.username)
+            )
         companies = {}
         for code, name, kana, (bank, branch, number, holder) in COMPANIES:
             companies[code] = Company.objects.create(
@@ -255,6 +282,8 @@ class Command(BaseCommand):
             while period.end < today:
                 run = settlement_run(programme=programme, period_end=period.end, actor=city_admin)
                 due = run.payouts.filter(scheduled_on__lt=today)
+                # Four eyes: 精算担当 approves what city_admin settled, then it is marked paid.
+                payout_approve(payouts=list(due), actor=role_users[roles.SETTLEMENT])
                 payout_mark_paid(payouts=list(due), paid_on=period.payment_date, actor=city_admin)
                 period = period_containing(programme, period.end + timedelta(days=1))
 
@@ -262,8 +291,16 @@ class Command(BaseCommand):
         return {
             "admin_url": "/admin/",
             "city_staff": [
-                {"username": u.username, "password": STAFF_PASSWORD}
-                for u in User.objects.filter(is_staff=True).order_by("username")
+                {
+                    "username": u.username,
+                    "password": STAFF_PASSWORD,
+                    "roles": [g.name for g in u.groups.all()] or ["superuser"],
+                    # Demo only: the authenticator key, to add in an app or compute codes with.
+                    "totp_secret": demo_totp_secret(u.username),
+                }
+                for u in User.objects.filter(is_staff=True)
+                .prefetch_related("groups")
+                .order_by("username")
             ],
             "merchant_users": [
                 {
@@ -321,8 +358,14 @@ class Command(BaseCommand):
             "  The merchant admin e-mails a 6-digit code; the demo writes e-mails to media/outbox/."
         )
         out(
-            f"  City staff (Django admin /admin/): {logins['city_staff'][0]['username']} / {STAFF_PASSWORD}"
+            "  City staff (Django admin /admin/) then enter the authenticator code (TOTP key below;"
+            " demo only)"
         )
+        for u in logins["city_staff"]:
+            out(
+                f"  {'staff':14} {u['username']:22} / {u['password']}"
+                f"  TOTP key {u['totp_secret']}  ({'/'.join(u['roles'])})"
+            )
         for u in logins["merchant_users"][:4]:
             out(
                 f"  {u['role']:14} {u['username']:22} / {u['password']}  ({u['store'] or u['company']})"
@@ -335,6 +378,16 @@ class Command(BaseCommand):
             out(f"  store {s['code']} passcode {s['passcode']}  ({s['name']})")
         for r in logins["residents"][:3]:
             out(f"  resident ticket {r['ticket_number']} / PIN {r['pin']}  ({r['programme']})")
+
+
+def demo_totp_key(username: str) -> str:
+    """Demo only: a known authenticator key per staff user (hex, as django-otp stores it)."""
+    return hashlib.sha256(f"demo-totp:{username}".encode()).hexdigest()[:40]
+
+
+def demo_totp_secret(username: str) -> str:
+    """The same key in base32, as an authenticator app takes it."""
+    return base64.b32encode(bytes.fromhex(demo_totp_key(username))).decode()
 
 
 def demo_pin(ticket_number: str) -> str:
