@@ -28,3 +28,30 @@
     });
   }
 })();
+
+// Forms marked data-confirm ask first in the page's confirmation <dialog> (管理ユーザ登録,
+// 端末パスワード再発行), as the manual does. Without JS they submit at once.
+(function () {
+  "use strict";
+  var dialog = document.getElementById("confirm-dialog");
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  var pending = null;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-confirm") || form.dataset.confirmed) return;
+    event.preventDefault();
+    pending = form;
+    dialog.querySelector("[data-confirm-text]").textContent = form.getAttribute("data-confirm");
+    dialog.showModal();
+  });
+  dialog.querySelector("[data-confirm-yes]").addEventListener("click", function () {
+    dialog.close();
+    if (!pending) return;
+    pending.dataset.confirmed = "1";
+    if (pending.requestSubmit) pending.requestSubmit(); else pending.submit();
+  });
+  dialog.querySelector("[data-confirm-no]").addEventListener("click", function () {
+    pending = null;
+    dialog.close();
+  });
+})();

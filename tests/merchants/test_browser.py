@@ -122,3 +122,41 @@ def test_csv_download(desktop, live_server, screenshot, company_admin, shop):
     assert "利用日時" in content and all(p.number in content for p in shop)
     assert download.suggested_filename.endswith(".csv")
     assert ExportFile.objects.get().status == "done"
+
+
+def test_registering_a_user_and_a_new_terminal_password_ask_first(
+    desktop, live_server, screenshot, company_admin, shop, small_store
+):
+    from merchants.models import Terminal, User
+
+    page = desktop
+    sign_in(page, live_server, company_admin)
+    page.goto(f"{live_server.url}/merchant/users/new/")
+    page.locator("#id_role").select_option("store_staff")
+    page.locator("#id_store").select_option(str(small_store.pk))
+    page.get_by_label("氏名").fill("山田 花子")
+    page.get_by_label("ログインID").fill("hanako-yamada")
+    page.get_by_label("メールアドレス").fill("hanako@example.jp")
+    page.get_by_role("button", name="登録").click()
+    dialog = page.locator("dialog#confirm-dialog")
+    assert dialog.is_visible() and "登録メール" in dialog.inner_text()
+    screenshot(page, "register_confirm")
+    dialog.get_by_role("button", name="キャンセル").click()
+    assert not User.objects.filter(username="hanako-yamada").exists()
+    page.get_by_role("button", name="登録").click()
+    dialog.get_by_role("button", name="OK").click()
+    page.wait_for_url("**/merchant/users/")
+    assert User.objects.filter(username="hanako-yamada").exists()
+
+    terminal = Terminal.objects.get(name="レジ1")
+    before = terminal.setup_password
+    page.goto(f"{live_server.url}/merchant/terminals/")
+    page.get_by_role("button", name="パスワード再発行").first.click()
+    assert "レジ1" in dialog.inner_text() or "QR" in dialog.inner_text()
+    dialog.get_by_role("button", name="OK").click()
+    page.wait_for_load_state()
+    terminal.refresh_from_db()
+    changed = Terminal.objects.filter(store__company=small_store.company).exclude(
+        setup_password__in=[before]
+    )
+    assert changed.exists()
