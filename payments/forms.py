@@ -4,13 +4,15 @@ import uuid
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.checkdigit import damm_valid
 from core.formatting import grouped
+from core.forms import YenField
 from merchants.validators import STORE_STAFF_MIN_LENGTH
-from payments.models import Payment
-from payments.validators import validate_date_in_range
+from payments.models import PAYMENT_NUMBER_LENGTH, Payment
+from payments.validators import validate_date_in_range, validate_payment_number
 from wallets.exceptions import InsufficientBalance
 from wallets.models import TICKET_DIGITS
 
@@ -62,9 +64,8 @@ class PasscodeForm(forms.Form):
 class AmountForm(forms.Form):
     """An amount in whole yen; the key makes a double tap or a retry one payment."""
 
-    amount = forms.IntegerField(
+    amount = YenField(
         label=_("Amount (yen)"),
-        min_value=1,
         max_value=Payment.MAX_AMOUNT,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={
@@ -96,14 +97,14 @@ class AmountForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
-    amount = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    amount = forms.IntegerField(min_value=1, max_value=Payment.MAX_AMOUNT, widget=forms.HiddenInput)
     key = forms.UUIDField(widget=forms.HiddenInput)
 
 
 class ScanForm(forms.Form):
     """What the store app posts once the camera has read the resident's code."""
 
-    amount = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    amount = forms.IntegerField(min_value=1, max_value=Payment.MAX_AMOUNT, widget=forms.HiddenInput)
     key = forms.UUIDField(widget=forms.HiddenInput)
     code = forms.CharField(label=_("Code"), max_length=200)
 
@@ -123,12 +124,56 @@ class CardPinForm(forms.Form):
     )
 
 
-class HistoryDayForm(forms.Form):
-    """取引履歴's day (?date=, from the page's own links); none means today."""
+class StoreHistoryForm(forms.Form):
+    """取引履歴 search as in manual 004: a range of days (?date= from the page's own day links
+    is one day), the payment number and the payment method; none means today."""
+
+    MAX_DAYS = 31
 
     date = forms.DateField(
-        required=False, input_formats=["%Y-%m-%d"], validators=[validate_date_in_range]
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        validators=[validate_date_in_range],
+        widget=forms.HiddenInput,
     )
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        validators=[validate_date_in_range],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        label=_("To"),
+        required=False,
+        validators=[validate_date_in_range],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    number = forms.CharField(
+        label=_("Payment number"),
+        required=False,
+        max_length=PAYMENT_NUMBER_LENGTH,
+        validators=[validate_payment_number],
+    )
+    mode = forms.ChoiceField(
+        label=_("Payment method"),
+        required=False,
+        choices=[("", _("All")), *Payment.Mode.choices],
+    )
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        day = data.get("date")
+        start = day or data.get("start") or data.get("end") or today
+        end = day or data.get("end") or (data.get("start") and max(data["start"], today)) or today
+        if end < start:
+            raise forms.ValidationError(_("The end must be after the start."))
+        if (end - start).days + 1 > self.MAX_DAYS:
+            raise forms.ValidationError(
+                _("Up to %(days)d days can be shown at once."), params={"days": self.MAX_DAYS}
+            )
+        data["start"], data["end"] = start, end
+        return data
 
 
 class TerminalSetupForm(forms.Form):

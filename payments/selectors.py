@@ -118,8 +118,12 @@ def wallet_payment(*, wallet: Wallet, number: str) -> Payment | None:
     )
 
 
-def store_payments(*, store: Store, since=None, until=None):
+def store_payments(*, store: Store, since=None, until=None, number: str = "", mode: str = ""):
     payments = Payment.objects.filter(store=store).select_related("terminal", "store")
+    if number:
+        payments = payments.filter(number=number)
+    if mode:
+        payments = payments.filter(mode=mode)
     if since is not None:
         payments = payments.filter(created_at__gte=since)
     if until is not None:

@@ -32,9 +32,9 @@ from payments.forms import (
     AmountForm,
     CancelForm,
     CardPinForm,
-    HistoryDayForm,
     ScanForm,
     StaffSignInForm,
+    StoreHistoryForm,
     StorePasswordForm,
     TerminalConfirmForm,
     TerminalSetupForm,
@@ -306,22 +306,35 @@ def done(request, number):
 
 @store_staff_required
 def history(request):
-    """One day's payments; a date that is no date shows today with the error."""
-    form = HistoryDayForm(request.GET)
+    """取引履歴: today, a day from the day links, or a search; bad input shows today and why."""
+    form = StoreHistoryForm(request.GET)
     valid = form.is_valid()
-    day = (valid and form.cleaned_data["date"]) or timezone.localdate()
-    since, until = day_range(day)
-    payments = selectors.store_payments(store=request.store, since=since, until=until)
+    today = timezone.localdate()
+    data = form.cleaned_data if valid else {"start": today, "end": today}
+    since, until = day_range(data["start"], data["end"])
+    payments = selectors.store_payments(
+        store=request.store,
+        since=since,
+        until=until,
+        number=data.get("number", ""),
+        mode=data.get("mode", ""),
+    )
     page = Paginator(payments, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    day = data["start"] if data["start"] == data["end"] else None
     return render(
         request,
         "payments/store/history.html",
         {
             "page": page,
             "day": day,
-            "previous_day": day - timedelta(days=1),
-            "next_day": day + timedelta(days=1) if day < timezone.localdate() else None,
+            "start": data["start"],
+            "end": data["end"],
+            "previous_day": day and day - timedelta(days=1),
+            "next_day": day + timedelta(days=1) if day and day < today else None,
             "form": form,
+            "query": query.urlencode(),
         },
         status=200 if valid else 400,
     )

@@ -1,6 +1,5 @@
 """Merchant admin forms: each cleans input into the values the selectors and services take."""
 
-import unicodedata
 from datetime import timedelta
 
 from django import forms
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.dates import add_months
+from core.forms import YenField
 from merchants.models import Company, ExportFile, User
 from merchants.portal.access import scope_programmes, scope_stores, scope_terminals
 from merchants.portal.security import (
@@ -163,21 +163,6 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class YenField(forms.IntegerField):
-    """Yen as people type them: `1,120`, `１，１２０`, `1120円`."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", Payment.MAX_AMOUNT)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric"}))
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value).replace(",", "").removesuffix("円")
-        return super().to_python(value)
-
-
 class HistoryForm(forms.Form):
     """利用実績 search; an empty form means today."""
 
@@ -200,7 +185,7 @@ class HistoryForm(forms.Form):
     programme = forms.TypedChoiceField(label=_("Programme"), required=False, coerce=int)
     terminal = forms.ChoiceField(label=_("Terminal"), required=False)
     value_type = forms.ChoiceField(label=_("Product"), required=False)
-    amount = YenField(label=_("Usage amount"), required=False)
+    amount = YenField(label=_("Usage amount"), required=False, max_value=Payment.MAX_AMOUNT)
     number = forms.CharField(
         label=_("Payment number"),
         max_length=PAYMENT_NUMBER_LENGTH,

@@ -201,3 +201,49 @@ def test_feed_lists_todays_payments_as_they_land(store_app, wallet, small_store)
         (payment.number, 1_234, "1,234 円")
     ]
     assert "入金" in store_app.get("/store/feed/").content.decode()
+
+
+def test_amounts_are_read_as_people_type_them_and_capped_on_every_step(store_app, wallet):
+    for typed in ("1,000", "１，０００", "1000円"):
+        page = store_app.post("/store/pay/", {"amount": typed, "key": str(uuid.uuid4())})
+        assert page.status_code == 200 and 'name="amount" value="1000"' in page.content.decode()
+    too_much = store_app.post("/store/pay/", {"amount": "10,000,001"})
+    assert "金額が大きすぎます" in too_much.content.decode()
+    # The later steps take the amount from hidden fields: the cap holds there too.
+    _cpm, text = services.cpm_code_issue(wallet=wallet)
+    forged = store_app.post(
+        "/store/pay/scan/", {"amount": 10_000_001, "key": str(uuid.uuid4()), "code": text}
+    )
+    assert forged["Location"] == "/store/pay/" and Payment.objects.count() == 0
+
+
+def test_history_shows_numbers_and_searches_by_range_number_and_method(
+    store_app, wallet, app_terminal, small_store
+):
+    _cpm, text = services.cpm_code_issue(wallet=wallet)
+    cpm = services.payment_create_cpm(
+        terminal=app_terminal, code=text, amount=800, idempotency_key="h1"
+    )
+    mpm = services.payment_create_mpm(
+        wallet=wallet, store=small_store, amount=300, idempotency_key="h2"
+    )
+    old = services.payment_create_mpm(
+        wallet=wallet, store=small_store, amount=200, idempotency_key="h3"
+    )
+    three_days_ago = timezone.now() - timedelta(days=3)
+    Payment.objects.filter(pk=old.pk).update(created_at=three_days_ago)
+    today = timezone.localdate()
+
+    def listed(**query):
+        page = store_app.get("/store/payments/", query)
+        assert page.status_code == 200, page.content.decode()[-2000:]
+        return {n for n in (cpm.number, mpm.number, old.number) if n in page.content.decode()}
+
+    assert listed() == {cpm.number, mpm.number}  # today, each with its number shown
+    assert listed(mode="cpm") == {cpm.number}
+    assert listed(number=mpm.number) == {mpm.number}
+    week = {"start": (today - timedelta(days=6)).isoformat(), "end": today.isoformat()}
+    assert listed(**week) == {cpm.number, mpm.number, old.number}
+    assert listed(date=timezone.localtime(three_days_ago).date().isoformat()) == {old.number}
+    refused = store_app.get("/store/payments/", {"start": "2026-01-01", "end": "2026-03-31"})
+    assert refused.status_code == 400 and "31日" in refused.content.decode()
