@@ -112,7 +112,7 @@
    * Declarative wire-up. Markup:
    *   <div data-qr-scanner [data-qr-target-input="#id"]
    *        data-qr-msg-invalid=".." data-qr-msg-unsupported=".." data-qr-msg-denied=".."
-   *        data-qr-msg-no-camera=".." data-qr-msg-other="..">
+   *        data-qr-msg-no-camera=".." data-qr-msg-other=".." [data-qr-fallback="#details-id"]>
    *     <video></video> <button type="button" data-qr-start>..</button> <p data-qr-message></p>
    *   </div>
    * The root gets data-qr-state="scanning" | "done" | "error" for CSS.
@@ -142,7 +142,19 @@
       root.setAttribute("data-qr-state", "error");
       say("invalid");
     }
-    const onError = (reason) => { root.setAttribute("data-qr-state", "error"); say(reason.replace("_", "-")); };
+    // No camera: open the typed alternative (data-qr-fallback, e.g. the passcode) by itself.
+    const openFallback = () => {
+      const fallback = document.querySelector(root.getAttribute("data-qr-fallback") || "none");
+      if (!fallback) return;
+      fallback.open = true;
+      const input = fallback.querySelector("input:not([type=hidden])");
+      if (input) input.focus();
+    };
+    const onError = (reason) => {
+      root.setAttribute("data-qr-state", "error");
+      say(reason.replace("_", "-"));
+      openFallback();
+    };
     // Only start after a tap: iOS requires a user gesture for the camera.
     button.addEventListener("click", (ev) => {
       ev.preventDefault(); // the button may sit inside the target form

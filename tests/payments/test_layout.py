@@ -80,3 +80,16 @@ def test_store_app_fits_a_phone_and_a_tablet(browser, scene, store_app_page):  #
         for path in ("/store/", "/store/pay/", "/store/payments/", "/store/feed/"):
             page.goto(scene["url"] + path)
             assert page.evaluate(OVERFLOW) <= 0, (width, path)
+
+
+def test_when_the_camera_fails_the_passcode_opens_by_itself(phone, scene):  # noqa: F811
+    """No camera on this browser: the message says so and the passcode entry opens, focused."""
+    sign_in(phone, scene)
+    phone.wait_for_url("**/")
+    phone.goto(scene["url"] + "/pay/")
+    passcode = phone.get_by_label("パスコード")
+    assert not passcode.is_visible()
+    phone.get_by_role("button", name="カメラを起動").click()
+    phone.locator("[data-qr-state=error]").wait_for()
+    assert passcode.is_visible()
+    assert passcode.evaluate("el => el === document.activeElement")
