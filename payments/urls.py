@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from payments import api, store_views, views
+from payments import api, pwa, store_views, views
 
 app_name = "payments"
 urlpatterns = [
@@ -17,7 +17,12 @@ urlpatterns = [
     path("code/", views.code, name="code"),
     path("code/new.json", views.code_new, name="code_new"),
     path("code/status.json", views.code_status, name="code_status"),
+    path("offline/", pwa.offline, name="offline"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa.resident_manifest, name="resident_manifest"),
+    path("favicon.ico", pwa.favicon, name="favicon"),
     # Store app (加盟店アプリ)
+    path("store/manifest.webmanifest", pwa.store_manifest, name="store_manifest"),
     path("store/", store_views.home, name="store_home"),
     path("store/setup/", store_views.setup, name="store_setup"),
     path("store/setup/confirm/", store_views.setup_confirm, name="store_setup_confirm"),

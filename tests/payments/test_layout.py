@@ -5,6 +5,8 @@ language switch; reduced motion stops the pulse but not the clock."""
 import pytest
 
 from payments import services
+from payments.models import Payment
+from payments.selectors import store_pay_url
 from tests import factories
 from tests.conftest import PHONE
 from tests.payments.test_browser import scene, sign_in, store_app_page  # noqa: F401  (fixtures)
@@ -93,3 +95,38 @@ def test_when_the_camera_fails_the_passcode_opens_by_itself(phone, scene):  # no
     phone.locator("[data-qr-state=error]").wait_for()
     assert passcode.is_visible()
     assert passcode.evaluate("el => el === document.activeElement")
+
+
+def test_installable_with_icons_and_an_offline_page_that_pays_nothing(browser, scene):  # noqa: F811
+    """Add to Home Screen: a manifest per app with our icons, full screen; offline, a page
+    says the network is down, and a payment form sent offline is not kept for later."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    sign_in(page, scene)
+    page.wait_for_url("**/")
+    for path, start in (("/manifest.webmanifest", "/"), ("/store/manifest.webmanifest", "/store/")):
+        manifest = page.request.get(scene["url"] + path).json()
+        assert (manifest["display"], manifest["start_url"]) == ("standalone", start)
+        for icon in manifest["icons"]:
+            assert (
+                page.request.get(scene["url"] + icon["src"]).headers["content-type"] == "image/png"
+            )
+    assert page.locator('link[rel="manifest"]').count() == 1
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now controlled by the worker
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+    page.goto(store_pay_url(scene["store"]))
+    page.get_by_label("金額（円）").fill("700")
+    page.get_by_role("button", name="次へ").click()
+    page.get_by_text("お支払い内容の確認").wait_for()
+    context.set_offline(True)
+    page.get_by_role("button", name="支払う").click()  # fails: there is no network
+    page.wait_for_url(lambda url: url.startswith("chrome-error:"))
+    page.goto(scene["url"] + "/history/")
+    assert "ネットワークに接続できません" in page.content()
+    assert page.evaluate("getComputedStyle(document.querySelector('.r-header')).display") == "flex"
+    context.set_offline(False)
+    page.goto(scene["url"] + "/")
+    assert "ネットワークに接続できません" not in page.content()
+    context.close()
+    assert not Payment.objects.exists()  # nothing was kept and sent once back online
