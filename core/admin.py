@@ -1,6 +1,7 @@
 """Admin bases: rows that only a service writes (ledger rows, payment splits, payout lines), and
 autocomplete fields that answer junk with a form error instead of a 500."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
@@ -49,6 +50,11 @@ class _AutocompleteSelect(AutocompleteSelect):
             return True
 
         return super().optgroups(name, [v for v in value if valid(v)], attr)
+
+    @property
+    def media(self):
+        # Select2's box gets the field's label as its name (axe: aria-input-field-name).
+        return super().media + forms.Media(js=["admin/js/autocomplete-labels.js"])
 
 
 class AutocompleteAdmin(admin.ModelAdmin):

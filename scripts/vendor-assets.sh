@@ -14,6 +14,8 @@ VENDOR="$ROOT/static/vendor"
 ASSETS=(
   "jsqr@1.4.0|package/dist/jsQR.js|jsqr/jsQR.js|bc40c8a15196236b2314db0856f72ca0b49980cd5413b8c852a7349f5fee0859"
   "jsqr@1.4.0|package/LICENSE|jsqr/LICENSE|c6596eb7be8581c18be736c846fb9173b69eccf6ef94c5135893ec56bd92ba08"
+  "axe-core@4.11.1|package/axe.min.js|axe-core/axe.min.js|7dbfabdfc6062936d79c873ddbb5f811a1219fca3928bd8cc9dd81f1e65f4720"
+  "axe-core@4.11.1|package/LICENSE|axe-core/LICENSE|af175b9d96ee93c21a036152e1b905b0b95304d4ae8c2c921c7609100ba8df7e"
 )
 
 verify() {

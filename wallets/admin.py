@@ -358,9 +358,7 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 
 class ImportForm(forms.Form):
     programme = forms.ModelChoiceField(label=_("programme"), queryset=Programme.objects.all())
-    kind = forms.ChoiceField(
-        label=_("kind"), choices=ImportRun.Kind, widget=forms.RadioSelect, initial="residents"
-    )
+    kind = forms.ChoiceField(label=_("kind"), choices=ImportRun.Kind, initial="residents")
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
