@@ -1,0 +1,30 @@
+"""CSV files that people open in Excel: a cell that starts like a formula stays text.
+
+A cell beginning with = + - @ TAB or CR would be run by Excel (=cmd|… is the classic attack on
+an exported file): it is written with a leading apostrophe, which Excel shows as text.
+Numbers are written as they are, so a negative amount stays a number.
+"""
+
+import csv
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class SafeWriter:
+    """csv.writer whose rows go through safe_cell."""
+
+    def __init__(self, out, **kwargs):
+        self._writer = csv.writer(out, **kwargs)
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([safe_cell(value) for value in row])
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
