@@ -426,6 +426,7 @@ class NoticeBatch(models.Model):
     )
     # Explicitly chosen tickets (when not a whole import).
     wallet_ids = models.JSONField(_("wallets"), default=list, blank=True)
+    whole_programme = models.BooleanField(_("every ticket of the programme"), default=False)
     limit = models.PositiveIntegerField(_("at most"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     pages_total = models.PositiveIntegerField(_("pages"), default=0)
@@ -463,7 +464,7 @@ class NoticeBatch(models.Model):
         wallets = Wallet.objects.filter(programme_id=self.programme_id)
         if self.import_run_id:
             wallets = wallets.filter(imported_by_id=self.import_run_id)
-        else:
+        elif not self.whole_programme:
             wallets = wallets.filter(pk__in=self.wallet_ids)
         wallets = wallets.order_by("resident__postal_code", "pk")
         return wallets[: self.limit] if self.limit else wallets

@@ -98,6 +98,7 @@ def notice_batch_create(
     actor,
     import_run: ImportRun | None = None,
     wallet_ids=None,
+    whole_programme: bool = False,
     limit: int | None = None,
     kind: str = NoticeBatch.Kind.ISSUE,
     enqueue: bool = True,
@@ -110,15 +111,18 @@ def notice_batch_create(
     if import_run is not None and import_run.programme_id != programme.pk:
         raise NoticeSetInvalid
     ids = sorted({int(pk) for pk in wallet_ids or ()})
-    if import_run is None and (
-        not ids or Wallet.objects.filter(pk__in=ids).exclude(programme=programme).exists()
+    if (
+        import_run is None
+        and not whole_programme
+        and (not ids or Wallet.objects.filter(pk__in=ids).exclude(programme=programme).exists())
     ):
         raise NoticeSetInvalid
     batch = NoticeBatch.objects.create(
         programme=programme,
         kind=kind,
         import_run=import_run,
-        wallet_ids=[] if import_run else ids,
+        wallet_ids=[] if import_run or whole_programme else ids,
+        whole_programme=whole_programme and import_run is None,
         limit=limit,
         created_by=actor if getattr(actor, "pk", None) else None,
     )

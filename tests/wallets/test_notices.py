@@ -7,7 +7,6 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from core.models import AuditLog
 from payments import services as payment_services
@@ -180,3 +179,32 @@ def test_tickets_of_another_programme_or_none_are_refused(programme, city_staff)
         with pytest.raises(services.NoticeSetInvalid):
             services.notice_batch_create(programme=programme, actor=city_staff, wallet_ids=ids)
     assert not NoticeBatch.objects.exists()
+
+
+def test_print_notices_command_writes_the_pdf_and_csv_files(households, programme, tmp_path, capsys):
+    run, wallets = households
+    factories.wallet(programme)  # not in the import: left out
+    out = tmp_path / "out" / "notices.pdf"
+    call_command("print_notices", programme=programme.code, out=str(out), import_id=run.pk, limit=2)
+    data = out.read_bytes()
+    assert pdf_pages(data) == 2
+    assert "〒060-0001" in pdf_text(data, page=1) and "〒100-0001" in pdf_text(data, page=2)
+    rows = list(csv.reader(io.StringIO(out.with_suffix(".csv").read_text("utf-8-sig"))))
+    assert len(rows) == 3
+    assert "2 households" in capsys.readouterr().out
+    call_command("print_notices", programme=programme.code, out=str(out))
+    assert pdf_pages(out.read_bytes()) == 4  # the whole programme
+
+
+def test_print_notices_command_refuses_bad_arguments(programme, tmp_path):
+    from django.core.management.base import CommandError
+
+    for kwargs, message in [
+        ({"programme": "nope"}, "no programme"),
+        ({"programme": programme.code, "import_id": 999999}, "no import"),
+        ({"programme": programme.code, "limit": 0}, "--limit"),
+        ({"programme": programme.code}, "交付通知書を作成する"),
+    ]:
+        with pytest.raises(CommandError, match=message):
+            call_command("print_notices", out=str(tmp_path / "x.pdf"), **kwargs)
+    assert not (tmp_path / "x.pdf").exists()
