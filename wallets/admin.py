@@ -5,22 +5,27 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.validators import MinValueValidator
 from django.db.models import Sum
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import AutocompleteAdmin, ReadOnlyAdmin, ReadOnlyInline
+from core.audit import audit_log
 from core.checkdigit import damm_valid
 from core.exceptions import DomainError
 from core.formatting import grouped, yen
 from wallets import ledger, services
-from wallets.exceptions import IdempotencyConflict
+from wallets.exceptions import IdempotencyConflict, NoticeSetInvalid
 from wallets.models import (
     NEW_PIN_DIGITS,
     TICKET_DIGITS,
     Account,
+    ImportRun,
     JournalEntry,
+    NoticeBatch,
     Posting,
     Programme,
     Resident,
@@ -178,11 +183,11 @@ class BulkGrantForm(forms.Form):
 class WalletAdmin(AutocompleteAdmin):
     form = WalletForm
     list_display = ["ticket_number", "resident", "programme", "total_balance"]
-    list_filter = ["programme"]
+    list_filter = ["programme", "imported_by"]
     search_fields = ["ticket_number", "resident__name", "resident__name_kana"]
     autocomplete_fields = ["resident"]
     inlines = [BalanceInline]
-    actions = ["unlock_pin"]
+    actions = ["unlock_pin", "print_notices", "reissue_notices"]
     change_form_template = "admin/wallets/wallet/change_form.html"
     change_list_template = "admin/wallets/wallet/change_list.html"
 
@@ -206,6 +211,52 @@ class WalletAdmin(AutocompleteAdmin):
             request,
             _("PIN lock lifted for %(count)s tickets.") % {"count": grouped(len(queryset))},
         )
+
+    @admin.action(description=_("Create notices (交付通知書)"), permissions=["change"])
+    def print_notices(self, request, queryset):
+        """The selected tickets (all of an import when it is filtered and all are selected)."""
+        programmes = set(queryset.values_list("programme_id", flat=True))
+        if len(programmes) != 1:
+            self.message_user(request, NoticeSetInvalid.message, messages.ERROR)
+            return None
+        imports = set(queryset.values_list("imported_by_id", flat=True))
+        run = None
+        if len(imports) == 1 and None not in imports:
+            candidate = ImportRun.objects.get(pk=imports.pop())
+            if candidate.wallets.count() == queryset.count():
+                run = candidate
+        batch = services.notice_batch_create(
+            programme=Programme.objects.get(pk=programmes.pop()),
+            actor=request.user,
+            import_run=run,
+            wallet_ids=None if run else list(queryset.values_list("pk", flat=True)),
+        )
+        self.message_user(
+            request,
+            _(
+                "Notices for %(count)s tickets are being created; they can be downloaded here when ready. Writing them gives each ticket a new PIN and card."
+            )
+            % {"count": grouped(batch.pages_total)},
+        )
+        return redirect("admin:wallets_noticebatch_change", batch.pk)
+
+    @admin.action(description=_("Reissue the notice (交付通知書を再発行)"), permissions=["change"])
+    def reissue_notices(self, request, queryset):
+        """A lost notice: its PIN and card stop working now; a new notice is written."""
+        batches = [
+            services.wallet_notice_reissue(wallet=wallet, actor=request.user)
+            for wallet in queryset.select_related("programme")
+        ]
+        self.message_user(
+            request,
+            _(
+                "Reissued %(count)s notices: the old PINs and cards no longer work. Download the new notices from 交付通知書."
+            )
+            % {"count": grouped(len(batches))},
+        )
+        if len(batches) == 1:
+            return redirect("admin:wallets_noticebatch_change", batches[0].pk)
+        return redirect("admin:wallets_noticebatch_changelist")
 
     def has_delete_permission(self, request, obj=None):
         return False  # a ticket with history is kept; its balance can be adjusted or expired
@@ -353,3 +404,90 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [PostingInline]
     list_select_related = ["programme", "created_by"]
+
+
+@admin.register(NoticeBatch)
+class NoticeBatchAdmin(ReadOnlyAdmin):
+    """Written by the worker (Wallet actions, manage.py print_notices); the files hold PINs, so
+    every download is in the audit trail."""
+
+    list_display = [
+        "pk",
+        "programme",
+        "kind",
+        "status",
+        "progress",
+        "created_by",
+        "created_at",
+        "downloads",
+    ]
+    list_filter = ["programme", "kind", "status"]
+    list_select_related = ["programme", "created_by"]
+    fields = [
+        "programme",
+        "kind",
+        "import_run",
+        "status",
+        "progress",
+        "downloads",
+        "pdf_size",
+        "error",
+        "created_by",
+        "created_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+    change_form_template = "admin/wallets/noticebatch/change_form.html"
+    change_list_template = "admin/wallets/noticebatch/change_list.html"
+
+    @admin.display(description=_("progress"))
+    def progress(self, batch):
+        return _("%(done)s / %(total)s pages") % {
+            "done": grouped(batch.pages_done),
+            "total": grouped(batch.pages_total),
+        }
+
+    @admin.display(description=_("files"))
+    def downloads(self, batch):
+        if batch.status != NoticeBatch.Status.DONE:
+            return "—"
+        return format_html(
+            '<a href="{}">PDF</a> · <a href="{}">CSV</a>',
+            reverse("admin:wallets_noticebatch_file", args=[batch.pk, "pdf"]),
+            reverse("admin:wallets_noticebatch_file", args=[batch.pk, "csv"]),
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        running = NoticeBatch.objects.exclude(
+            status__in=[NoticeBatch.Status.DONE, NoticeBatch.Status.FAILED]
+        ).exists()
+        return super().changelist_view(request, {"refresh": running, **(extra_context or {})})
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/file/<str:kind>/",
+                self.admin_site.admin_view(self.file_view),
+                name="wallets_noticebatch_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def file_view(self, request, pk, kind):
+        if not self.has_view_permission(request) or not request.user.has_perm(
+            "wallets.change_wallet"
+        ):
+            raise PermissionDenied
+        batch = get_object_or_404(NoticeBatch.objects.select_related("programme"), pk=pk)
+        if kind not in ("pdf", "csv") or batch.status != NoticeBatch.Status.DONE:
+            raise Http404
+        field = batch.pdf if kind == "pdf" else batch.csv
+        audit_log(
+            action="wallets.notice_batch.downloaded", actor=request.user, obj=batch, file=kind
+        )
+        return FileResponse(
+            field.open("rb"),
+            as_attachment=True,
+            filename=f"notices-{batch.programme.code}-{batch.pk}.{kind}",
+            content_type="application/pdf" if kind == "pdf" else "text/csv; charset=utf-8",
+        )

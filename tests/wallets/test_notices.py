@@ -181,8 +181,10 @@ def test_tickets_of_another_programme_or_none_are_refused(programme, city_staff)
     assert not NoticeBatch.objects.exists()
 
 
-def test_print_notices_command_writes_the_pdf_and_csv_files(households, programme, tmp_path, capsys):
-    run, wallets = households
+def test_print_notices_command_writes_the_pdf_and_csv_files(
+    households, programme, tmp_path, capsys
+):
+    run, _wallets = households
     factories.wallet(programme)  # not in the import: left out
     out = tmp_path / "out" / "notices.pdf"
     call_command("print_notices", programme=programme.code, out=str(out), import_id=run.pk, limit=2)
