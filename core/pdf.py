@@ -18,8 +18,7 @@ from django.utils import timezone
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfdoc import PDFStream
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
@@ -80,11 +79,76 @@ class _Compressed:
 _COMPRESSED = _Compressed()
 
 
+class _StreamingDocument(pdfdoc.PDFDocument):
+    """reportlab's PDFDocument, saved object by object into the output file.
+
+    reportlab's own save formats every object into a list and joins it (the whole file twice in
+    memory, then written). This is its PDFDocument.format with each object written as it is
+    formatted; a page and its content stream are let go once written.
+    """
+
+    def SaveToFile(self, out, canvas):
+        for font in self.delayedFonts:
+            font.addObjects(self)
+        self.info.invariant = self.invariant
+        self.info.digest(self.signature)
+        self.Reference(self.Catalog)
+        self.Reference(self.info)
+        self.Outlines.prepare(self, canvas)
+        if self.Outlines.ready < 0:
+            self.Catalog.Outlines = None
+        self._write(out)
+
+    def _write(self, out):
+        self.encrypt.prepare(self)
+        catalog, info = self.Catalog, self.info
+        self.Reference(catalog)
+        self.Reference(info)
+        encryptinfo = self.encrypt.info()
+        encryptref = self.Reference(encryptinfo) if encryptinfo else None
+        offset = 0
+
+        def add(data) -> int:
+            nonlocal offset
+            data = pdfdoc.pdfdocEnc(data)
+            start = offset
+            out.write(data)
+            offset += len(data)
+            return start
+
+        add(pdfdoc.PDFFile(self._pdfVersion).strings[0])  # the header
+        ids, counter = [], 0
+        while (counter := counter + 1) in self.numberToId:
+            oid = self.numberToId[counter]
+            obj = self.idToObject[oid]
+            self.idToOffset[oid] = add(pdfdoc.PDFIndirectObject(oid, obj).format(self))
+            ids.append(oid)
+            if obj is self.Pages:
+                obj.pages = []  # the kids are references now; the pages follow
+            elif isinstance(obj, (pdfdoc.PDFPage, pdfdoc.PDFStream)):
+                self.idToObject[oid] = None
+        if counter - 1 != len(self.numberToId):
+            raise ValueError("reportlab's object numbering changed while writing")
+        xref = pdfdoc.PDFCrossReferenceTable()
+        xref.addsection(0, ids)
+        start = add(xref.format(self))
+        trailer = pdfdoc.PDFTrailer(
+            startxref=start,
+            Size=len(self.numberToId) + 1,
+            Root=self.Reference(catalog),
+            Info=self.Reference(info),
+            Encrypt=encryptref,
+            ID=self.ID(),
+        )
+        add(trailer.format(self))
+
+
 class Document:
     """One PDF of A4 pages written to `out` (a binary file object) on close().
 
     reportlab keeps every page until it writes the file; each page's drawing is compressed as
-    soon as the page ends, so a 30,000-page file holds about 2 KB per page instead of 10.
+    soon as the page ends (2 KB a page instead of 10), and the file is written object by object
+    (_StreamingDocument), so memory stays bounded for 30,000 pages.
     """
 
     def __init__(self, out, *, title: str = "", author: str = ""):
@@ -93,6 +157,7 @@ class Document:
         self.canvas = Canvas(
             out, pagesize=A4, pageCompression=1, initialFontName=self.font, initialFontSize=10
         )
+        self.canvas._doc.__class__ = _StreamingDocument
         self.canvas.setTitle(title)
         self.canvas.setAuthor(author)
         self.canvas.setCreator("voucher")
@@ -104,7 +169,7 @@ class Document:
     def show_page(self) -> None:
         self.canvas.showPage()
         page = self.canvas._doc.Pages.pages[-1]
-        stream = PDFStream(content=zlib.compress(page.stream.encode("utf8"), 6))
+        stream = pdfdoc.PDFStream(content=zlib.compress(page.stream.encode("utf8"), 6))
         stream.filters = [_COMPRESSED]
         page.Contents, page.stream = stream, None
         self.pages += 1

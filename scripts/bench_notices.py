@@ -102,30 +102,40 @@ def generate(households: int) -> int:
             ],
             batch_size=5_000,
         )
-        p = {"programme": programme.pk, "common": common.pk, "local": local.pk}
-        with connection.cursor() as cursor:
-            # Balances as the grants leave them: 10,000 yen 共通券 and 3,000 yen 専用券 each, one
-            # balanced entry per wallet and value type (issuance −, wallet +).
+    p = {"programme": programme.pk, "common": common.pk, "local": local.pk}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO wallets_account (programme_id, kind, wallet_id, value_type_id, balance)
+               SELECT %(programme)s, 'wallet', w.id, vt.id, 0
+               FROM wallets_wallet w CROSS JOIN (VALUES (%(common)s), (%(local)s)) vt(id);
+               INSERT INTO wallets_account (programme_id, kind, balance)
+               VALUES (%(programme)s, 'issuance', 0)""",
+            p,
+        )
+    # Balances as the grants leave them: 10,000 yen 共通券 and 3,000 yen 専用券 each, one balanced
+    # entry per wallet and value type (issuance −, wallet +). In steps of 1,000 wallets: every
+    # posting updates the one issuance row, and a transaction's row versions of it pile up.
+    ids = list(Wallet.objects.filter(programme=programme).values_list("pk", flat=True))
+    for first in range(0, len(ids), 1_000):
+        chunk = ids[first : first + 1_000]
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                """INSERT INTO wallets_account (programme_id, kind, wallet_id, value_type_id, balance)
-                   SELECT %(programme)s, 'wallet', w.id, vt.id, 0
-                   FROM wallets_wallet w CROSS JOIN (VALUES (%(common)s), (%(local)s)) vt(id);
-                   INSERT INTO wallets_account (programme_id, kind, balance)
-                   VALUES (%(programme)s, 'issuance', 0);
-                   CREATE TEMP TABLE g ON COMMIT DROP AS
+                """CREATE TEMP TABLE g ON COMMIT DROP AS
                    SELECT nextval('wallets_journalentry_id_seq') AS entry_id, a.id AS account_id,
                           CASE WHEN a.value_type_id = %(common)s THEN 10000 ELSE 3000 END AS amount
-                   FROM wallets_account a WHERE a.kind = 'wallet';
+                   FROM wallets_account a
+                   WHERE a.kind = 'wallet' AND a.wallet_id BETWEEN %(low)s AND %(high)s;
                    INSERT INTO wallets_journalentry (id, programme_id, kind, created_at, memo)
                    SELECT entry_id, %(programme)s, 'grant', now(), '' FROM g;
                    INSERT INTO wallets_posting (entry_id, account_id, amount)
                    SELECT entry_id, account_id, amount FROM g
                    UNION ALL
                    SELECT entry_id, (SELECT id FROM wallets_account WHERE kind = 'issuance'),
-                          -amount FROM g;
-                   ANALYZE""",
-                p,
+                          -amount FROM g""",
+                p | {"low": chunk[0], "high": chunk[-1]},
             )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return run.pk
 
 
@@ -150,7 +160,10 @@ def main():
         call_command("migrate", verbosity=0)
         started = time.perf_counter()
         run_id = generate(args.households)
-        print(f"{args.households:,} households ready in {time.perf_counter() - started:.0f} s")
+        print(
+            f"{args.households:,} households ready in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
 
         out = Path(media) / "out" / "notices.pdf"
         command = [
