@@ -9,6 +9,7 @@ Layout is given in millimetres from the page's top-left corner, as a printed for
 y is the text's baseline.
 """
 
+import tempfile
 import zlib
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -79,6 +80,25 @@ class _Compressed:
 _COMPRESSED = _Compressed()
 
 
+class _SpilledStream(pdfdoc.PDFStream):
+    """A page's compressed drawing, kept in a temporary file until the document is written."""
+
+    _NO_ENTRIES = pdfdoc.PDFDictionary()  # format() copies it before adding /Length
+
+    def __init__(self, spill, data: bytes):
+        super().__init__(dictionary=self._NO_ENTRIES, filters=[_COMPRESSED])
+        self.spill, self.at, self.length = spill, spill.tell(), len(data)
+        spill.write(data)
+
+    def format(self, document):
+        self.spill.seek(self.at)
+        self.content = self.spill.read(self.length)
+        try:
+            return super().format(document)
+        finally:
+            self.content = None
+
+
 class _StreamingDocument(pdfdoc.PDFDocument):
     """reportlab's PDFDocument, saved object by object into the output file.
 
@@ -146,9 +166,10 @@ class _StreamingDocument(pdfdoc.PDFDocument):
 class Document:
     """One PDF of A4 pages written to `out` (a binary file object) on close().
 
-    reportlab keeps every page until it writes the file; each page's drawing is compressed as
-    soon as the page ends (2 KB a page instead of 10), and the file is written object by object
-    (_StreamingDocument), so memory stays bounded for 30,000 pages.
+    reportlab keeps every page until it writes the file. Here each page's drawing is compressed
+    as soon as the page ends and moved to a temporary file (_SpilledStream), and the file is
+    written object by object (_StreamingDocument): a 30,000-page file needs about 3 kB of memory
+    a page (reportlab alone: 10 kB, and the whole file twice more while saving).
     """
 
     def __init__(self, out, *, title: str = "", author: str = ""):
@@ -163,19 +184,23 @@ class Document:
         self.canvas.setCreator("voucher")
         self.height = A4[1]
         self.pages = 0
+        self._spill = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
 
     # -- pages --------------------------------------------------------------------------
 
     def show_page(self) -> None:
         self.canvas.showPage()
         page = self.canvas._doc.Pages.pages[-1]
-        stream = pdfdoc.PDFStream(content=zlib.compress(page.stream.encode("utf8"), 6))
-        stream.filters = [_COMPRESSED]
-        page.Contents, page.stream = stream, None
+        self._spill.seek(0, 2)
+        page.Contents = _SpilledStream(self._spill, zlib.compress(page.stream.encode("utf8"), 6))
+        page.stream = None
         self.pages += 1
 
     def close(self) -> None:
-        self.canvas.save()
+        try:
+            self.canvas.save()
+        finally:
+            self._spill.close()
 
     @contextmanager
     def form(self, name: str):
