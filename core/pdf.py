@@ -242,6 +242,17 @@ class Document:
         if bold:
             c.restoreState()
 
+    def fitted(self, x, y, text, size, width, *, minimum=6.0, **kwargs) -> None:
+        """One line no wider than `width` mm: a smaller size first, then cut with …, so a long
+        name or address never runs out of its box (an envelope's window, a card)."""
+        while size > minimum and self.width(text, size) > width:
+            size = max(minimum, size - 0.5)
+        if self.width(text, size) > width:
+            while text and self.width(text + "…", size) > width:
+                text = text[:-1]
+            text += "…"
+        self.text(x, y, text, size, **kwargs)
+
     def wrapped(self, x, y, text, size, width, *, leading=1.5, colour=INK) -> float:
         """Japanese has no spaces to break at: wrap by characters. Returns the next baseline."""
         step = size * leading / mm

@@ -183,16 +183,21 @@ class NoticeWriter:
         doc = self.doc
         doc.use_form(STATIC)
         # Address block in the envelope's window.
-        doc.text(28, 24, f"〒{household.postal_code}", 11)
+        # 長3's window is about 90 x 45 mm: everything here fits 82 mm from x = 28.
+        if household.postal_code:
+            doc.text(28, 24, f"〒{household.postal_code}", 11)
+        lines = doc.lines(household.address, 11, 82)
+        if len(lines) > 3:  # a very long address: the last line takes the rest, smaller
+            lines = [*lines[:2], "".join(lines[2:])]
         y = 31
-        for line in doc.lines(household.address, 11, 82)[:3]:
-            doc.text(28, y, line, 11)
+        for line in lines:
+            doc.fitted(28, y, line, 11, 82)
             y += 5.5
-        doc.text(28, max(y + 5, 48), f"{household.name} 様", 14, bold=True)
+        doc.fitted(28, max(y + 5, 48), f"{household.name} 様", 14, 82, bold=True)
         if household.external_id:
             doc.text(28, 58, household.external_id, 7, colour=pdf.GREY)
 
-        doc.text(LEFT + 28, 104, f"{household.name} 様", 12)
+        doc.fitted(LEFT + 28, 104, f"{household.name} 様", 12, 95)
         doc.text(LEFT + 28, 118, grouped_ticket(household.ticket_number), 17, bold=True)
         doc.text(LEFT + 28, 132, household.pin, 17, bold=True)
         doc.qr(login_url(household.ticket_number), 150, 96, 35)
@@ -211,7 +216,7 @@ class NoticeWriter:
 
         x, top = CARD[:2]
         doc.qr(household.card_token, x + 1, top + 9, 42)
-        doc.text(x + 44, top + 20, household.name + " 様", 8)
+        doc.fitted(x + 44, top + 20, household.name + " 様", 8, 40)
         doc.text(x + 44, top + 49, grouped_ticket(household.ticket_number), 9.5, bold=True)
         doc.show_page()
 

@@ -4,6 +4,7 @@ worker from a whole import or chosen tickets; a reissue makes the old PIN and ca
 import csv
 import io
 import re
+import subprocess
 
 import pytest
 from django.core.management import call_command
@@ -210,3 +211,59 @@ def test_print_notices_command_refuses_bad_arguments(programme, tmp_path):
         with pytest.raises(CommandError, match=message):
             call_command("print_notices", out=str(tmp_path / "x.pdf"), **kwargs)
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_long_names_and_addresses_stay_in_the_envelope_window_and_the_contact_is_printed(
+    programme, common, city_staff
+):
+    programme.contact = "テスト市 商工観光課 電話 0120-000-000（平日 9時〜17時）"
+    programme.save()
+    wallet = factories.funded_wallet(programme, {common: 1_000})
+    long_name = "寿限無寿限無五劫の擦り切れ海砂利水魚の水行末雲来末風来末食う寝る処に住む処"
+    Resident.objects.filter(pk=wallet.resident_id).update(
+        name=long_name, address="東京都千代田区" * 12, postal_code=""
+    )
+    batch = write(
+        services.notice_batch_create(
+            programme=programme, actor=city_staff, wallet_ids=[wallet.pk], enqueue=False
+        )
+    )
+    data = batch.pdf.read()
+    text = pdf_text(data)
+    assert "〒" not in text  # no postal code: no empty 〒
+    assert "…" in text  # cut, not drawn past the window
+    assert "お問い合わせ：テスト市 商工観光課 電話 0120-000-000（平日 9時〜17時）" in " ".join(
+        text.split()
+    )
+    # Everything inside the page: poppler's bounding boxes of the words stay within A4.
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+    right_edges = [float(x) for x in re.findall(r'xMax="([\d.]+)"', boxes)]
+    assert right_edges and max(right_edges) <= 595.3 - 20 * 72 / 25.4 + 1  # the right margin
+
+
+def test_a_batch_that_fails_is_marked_failed_and_can_be_written_again(
+    households, programme, city_staff, monkeypatch
+):
+    run, _wallets = households
+    batch = services.notice_batch_create(
+        programme=programme, actor=city_staff, import_run=run, enqueue=False
+    )
+
+    def broken(self, household):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("wallets.notices.NoticeWriter.page", broken)
+    with pytest.raises(OSError):
+        write(batch)
+    batch.refresh_from_db()
+    assert (batch.status, batch.error, batch.pdf.name, batch.csv.name) == (
+        "failed",
+        "disk full",
+        "",
+        "",
+    )
+    monkeypatch.undo()
+    batch = write(batch)
+    assert batch.status == "done" and pdf_pages(batch.pdf.read()) == 3
