@@ -439,6 +439,20 @@ class NoticeBatchAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     change_form_template = "admin/wallets/noticebatch/change_form.html"
     change_list_template = "admin/wallets/noticebatch/change_list.html"
+    actions = ["delete_files"]
+
+    def has_files_permission(self, request):
+        return request.user.has_perm("wallets.change_wallet")
+
+    @admin.action(description=_("Delete the files (printing is done)"), permissions=["files"])
+    def delete_files(self, request, queryset):
+        batches = [batch for batch in queryset if batch.pdf or batch.csv]
+        for batch in batches:
+            services.notice_batch_files_delete(batch=batch, actor=request.user)
+        self.message_user(
+            request,
+            _("Deleted the files of %(count)s notice batches.") % {"count": grouped(len(batches))},
+        )
 
     @admin.display(description=_("progress"))
     def progress(self, batch):
@@ -449,7 +463,7 @@ class NoticeBatchAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("files"))
     def downloads(self, batch):
-        if batch.status != NoticeBatch.Status.DONE:
+        if batch.status != NoticeBatch.Status.DONE or not batch.pdf:
             return "—"
         return format_html(
             '<a href="{}">PDF</a> · <a href="{}">CSV</a>',
@@ -479,9 +493,9 @@ class NoticeBatchAdmin(ReadOnlyAdmin):
         ):
             raise PermissionDenied
         batch = get_object_or_404(NoticeBatch.objects.select_related("programme"), pk=pk)
-        if kind not in ("pdf", "csv") or batch.status != NoticeBatch.Status.DONE:
+        field = {"pdf": batch.pdf, "csv": batch.csv}.get(kind)
+        if not field or batch.status != NoticeBatch.Status.DONE:
             raise Http404
-        field = batch.pdf if kind == "pdf" else batch.csv
         audit_log(
             action="wallets.notice_batch.downloaded", actor=request.user, obj=batch, file=kind
         )

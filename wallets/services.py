@@ -196,7 +196,16 @@ def _sha256(file) -> str:
     return digest.hexdigest()
 
 
-def notice_batch_write(batch: NoticeBatch) -> NoticeBatch:
+def notice_batch_files_delete(*, batch: NoticeBatch, actor) -> None:
+    """Printing is done: the only copies of the batch's PINs and cards go."""
+    for stored in (batch.pdf, batch.csv):
+        if stored:
+            stored.delete(save=False)
+    batch.save(update_fields=["pdf", "csv"])
+    audit_log(action="wallets.notice_batch.files_deleted", actor=actor, obj=batch)
+
+
+def notice_batch_write(batch: NoticeBatch, *, actor_label: str = "") -> NoticeBatch:
     """Issue the batch's tickets new credentials and print them, NOTICE_CHUNK at a time.
 
     The PDF and the CSV are written to temporary files and then stored with default_storage;
@@ -263,6 +272,7 @@ def notice_batch_write(batch: NoticeBatch) -> NoticeBatch:
     audit_log(
         action="wallets.notice_batch.written",
         actor=batch.created_by,
+        actor_label=actor_label,
         obj=batch,
         pages=done,
         pdf_sha256=pdf_digest,

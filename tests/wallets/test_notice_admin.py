@@ -1,5 +1,7 @@
 """交付通知書 from Django admin: the Wallet actions, the worker, progress and audited downloads."""
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 
@@ -95,3 +97,24 @@ def test_files_of_an_unfinished_batch_or_for_staff_without_rights_are_refused(
     viewer = factories.user(is_staff=True)
     client.force_login(viewer)
     assert client.get(f"/admin/wallets/noticebatch/{batch.pk}/file/pdf/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_files_are_deleted_when_printing_is_done(client, city_staff, programme):
+    from wallets import services
+
+    wallet = factories.wallet(programme)
+    batch = services.notice_batch_create(
+        programme=programme, actor=city_staff, wallet_ids=[wallet.pk], enqueue=False
+    )
+    batch = services.notice_batch_write(batch)
+    path = Path(batch.pdf.path)
+    client.force_login(city_staff)
+    client.post(
+        "/admin/wallets/noticebatch/", {"action": "delete_files", "_selected_action": [batch.pk]}
+    )
+    batch.refresh_from_db()
+    assert (batch.pdf.name, batch.csv.name) == ("", "")
+    assert not path.exists()
+    assert client.get(f"/admin/wallets/noticebatch/{batch.pk}/file/pdf/").status_code == 404
+    assert AuditLog.objects.filter(action="wallets.notice_batch.files_deleted").count() == 1

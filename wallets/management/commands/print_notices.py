@@ -54,7 +54,7 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(f"batch {batch.pk}: {batch.pages_total:,} households")
-        batch = services.notice_batch_write(batch)
+        batch = services.notice_batch_write(batch, actor_label="manage.py print_notices")
         out.parent.mkdir(parents=True, exist_ok=True)
         for field, path in ((batch.pdf, out), (batch.csv, out.with_suffix(".csv"))):
             with field.open("rb") as source, open(path, "wb") as target:
