@@ -12,10 +12,9 @@ y is the text's baseline.
 import tempfile
 import zlib
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 
 import qrcode
-from django.utils import timezone
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -25,7 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from core.formatting import yen
 
-__all__ = ["A4_MM", "FONT", "Document", "date_ja", "datetime_ja", "qr_matrix", "yen"]
+__all__ = ["A4_MM", "FONT", "Document", "date_ja", "qr_matrix", "yen"]
 
 FONT_PATH = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 FONT = "IPAexGothic"
@@ -59,13 +58,8 @@ def qr_matrix(data: str) -> list[list[bool]]:
 
 
 def date_ja(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def datetime_ja(moment: datetime) -> str:
-    """2026年11月24日 10:05:00 in Tokyo time."""
-    moment = timezone.localtime(moment)
-    return f"{date_ja(moment)} {moment:%H:%M:%S}"
+    """2026年11月04日: the site's DATE_FORMAT (config/formats/ja), so paper and screen agree."""
+    return f"{day:%Y年%m月%d日}"
 
 
 class _Compressed:
