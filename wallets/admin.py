@@ -439,10 +439,20 @@ class NoticeBatchAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     change_form_template = "admin/wallets/noticebatch/change_form.html"
     change_list_template = "admin/wallets/noticebatch/change_list.html"
-    actions = ["delete_files"]
+    actions = ["write_again", "delete_files"]
 
     def has_files_permission(self, request):
         return request.user.has_perm("wallets.change_wallet")
+
+    @admin.action(description=_("Write again (failed batches)"), permissions=["files"])
+    def write_again(self, request, queryset):
+        batches = list(queryset.exclude(status=NoticeBatch.Status.DONE))
+        for batch in batches:
+            services.notice_batch_retry(batch=batch, actor=request.user)
+        self.message_user(
+            request,
+            _("%(count)s notice batches will be written again.") % {"count": grouped(len(batches))},
+        )
 
     @admin.action(description=_("Delete the files (printing is done)"), permissions=["files"])
     def delete_files(self, request, queryset):

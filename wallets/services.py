@@ -196,6 +196,16 @@ def _sha256(file) -> str:
     return digest.hexdigest()
 
 
+def notice_batch_retry(*, batch: NoticeBatch, actor) -> None:
+    """A batch that failed (or whose worker died): written again from the start, with fresh
+    credentials, since none of it was mailed."""
+    from wallets.tasks import write_notices
+
+    NoticeBatch.objects.filter(pk=batch.pk).update(status=NoticeBatch.Status.PENDING, error="")
+    audit_log(action="wallets.notice_batch.retried", actor=actor, obj=batch)
+    transaction.on_commit(lambda: write_notices.enqueue(batch_id=batch.pk))
+
+
 def notice_batch_files_delete(*, batch: NoticeBatch, actor) -> None:
     """Printing is done: the only copies of the batch's PINs and cards go."""
     for stored in (batch.pdf, batch.csv):

@@ -118,3 +118,19 @@ def test_files_are_deleted_when_printing_is_done(client, city_staff, programme):
     assert not path.exists()
     assert client.get(f"/admin/wallets/noticebatch/{batch.pk}/file/pdf/").status_code == 404
     assert AuditLog.objects.filter(action="wallets.notice_batch.files_deleted").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_batch_is_written_again_from_admin(client, city_staff, programme):
+    wallet = factories.wallet(programme)
+    failed = NoticeBatch.objects.create(
+        programme=programme, wallet_ids=[wallet.pk], pages_total=1, status="failed", error="x"
+    )
+    client.force_login(city_staff)
+    client.post(
+        "/admin/wallets/noticebatch/", {"action": "write_again", "_selected_action": [failed.pk]}
+    )
+    run_worker()
+    failed.refresh_from_db()
+    assert (failed.status, failed.error, failed.pages_done) == ("done", "", 1)
+    assert AuditLog.objects.filter(action="wallets.notice_batch.retried").count() == 1
