@@ -3,7 +3,7 @@ FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext fonts-noto-cjk \
+    && apt-get install -y --no-install-recommends gettext fonts-noto-cjk fonts-ipaexfont poppler-utils \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 voucher
 WORKDIR /app

@@ -4,7 +4,7 @@ VENV := .venv/bin
 MANAGE := $(VENV)/python manage.py
 BIND ?= 127.0.0.1:8000
 
-.PHONY: help setup demo test lint format bench bench-pos bench-merchant bench-settlement messages
+.PHONY: help setup demo test lint format bench bench-pos bench-merchant bench-settlement bench-notices messages
 
 help:
 	@echo "make demo   set everything up, load the demo data and serve http://$(BIND)"
@@ -50,3 +50,6 @@ bench-merchant: setup
 
 bench-settlement: setup
 	$(VENV)/python scripts/bench_settlement.py
+
+bench-notices: setup
+	$(VENV)/python scripts/bench_notices.py

@@ -1,6 +1,13 @@
-"""CSV cells that a spreadsheet will not run as formulas (CSV injection, OWASP)."""
+"""CSV files that people open in Excel: a cell that starts like a formula stays text.
 
-# What Excel and LibreOffice start a formula with.
+A cell beginning with = + - @ TAB or CR would be run by Excel (=cmd|… is the classic attack on
+an exported file): it is written with a leading apostrophe, which Excel shows as text.
+Numbers are written as they are, so a negative amount stays a number. Files we read (imports)
+are refused when a cell looks like a formula.
+"""
+
+import csv
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -12,7 +19,20 @@ def looks_like_formula(cell: str) -> bool:
 
 
 def safe_cell(value):
-    """A text cell a spreadsheet shows as typed: a formula start gets a leading apostrophe."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+class SafeWriter:
+    """csv.writer whose rows go through safe_cell."""
+
+    def __init__(self, out, **kwargs):
+        self._writer = csv.writer(out, **kwargs)
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([safe_cell(value) for value in row])
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)

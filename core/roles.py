@@ -33,6 +33,8 @@ PERMISSIONS = {
         "wallets.view_journalentry",
         "wallets.view_posting",
         "wallets.view_importrun",
+        "wallets.add_importrun",
+        "wallets.view_noticebatch",
     ],
     MERCHANTS: [
         "merchants.add_company",

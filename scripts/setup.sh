@@ -21,7 +21,7 @@ apt_install() {  # apt_install PACKAGE... : installs only what is missing
 }
 
 # 1. System packages: gettext compiles the Japanese catalogue; CJK fonts draw the QR sheets; Chromium for browser tests.
-apt_install gettext fonts-noto-cjk
+apt_install gettext fonts-noto-cjk fonts-ipaexfont poppler-utils zbar-tools
 if [ "${WITH_BROWSER:-0}" = 1 ]; then apt_install chromium; fi
 
 # 2. Python 3.13 virtualenv from the lock file (pyenv's when present, as .python-version asks).

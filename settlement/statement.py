@@ -1,4 +1,7 @@
-"""支払明細書: an A4 PDF drawn with Pillow and the Noto CJK font, rendered once per payout."""
+"""支払明細書: an A4 PDF (core.pdf, real text), rendered once per payout.
+
+Every late cancellation is listed; the list goes on to further pages when it does not fit.
+"""
 
 import io
 
@@ -6,15 +9,15 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from PIL import Image, ImageDraw
 
 from core import pdf
 from core.formatting import grouped, yen
 
-DPI = 150
-WIDTH, HEIGHT = pdf.a4_pixels(DPI)
-MARGIN = 110
-MAX_LATE_LINES = 25
+MARGIN = 18.6
+RIGHT = pdf.A4_MM[0] - MARGIN
+BOTTOM = 280  # the lowest baseline on a page, in mm from the top
+TITLE, BIG, BODY, SMALL = 21, 14.4, 11.5, 9.1
+LINE_GREY = (0.67, 0.67, 0.67)
 
 
 def render_statement(payout, *, late_lines) -> ContentFile:
@@ -24,43 +27,37 @@ def render_statement(payout, *, late_lines) -> ContentFile:
 
 
 def _draw(payout, late_lines) -> bytes:
-    image = Image.new("L", (WIDTH, HEIGHT), 255)
-    draw = ImageDraw.Draw(image)
-    title, big, body, small = pdf.font(44), pdf.font(30), pdf.font(24), pdf.font(19)
-    right = WIDTH - MARGIN
-
-    draw.text((WIDTH // 2, 120), _("Payout statement"), font=title, fill=0, anchor="mm")
+    buffer = io.BytesIO()
+    doc = pdf.Document(buffer, title=_("Payout statement"), author=payout.programme.issuer)
+    centre = pdf.A4_MM[0] / 2
+    doc.text(centre, 22, _("Payout statement"), TITLE, bold=True, align="centre")
     issued = timezone.localdate()
-    draw.text(
-        (right, 190),
-        _("Issued on %(date)s") % {"date": f"{issued:%Y年%m月%d日}"},
-        font=small,
-        fill=0,
-        anchor="rs",
+    doc.text(
+        RIGHT, 32, _("Issued on %(date)s") % {"date": pdf.date_ja(issued)}, SMALL, align="right"
     )
-    draw.text((MARGIN, 250), f"{payout.company.name} 御中", font=big, fill=0)
-    draw.text((MARGIN, 300), f"{_('company code')}: {payout.company.code}", font=small, fill=80)
-    draw.text((right, 250), payout.programme.issuer, font=body, fill=0, anchor="ra")
-    draw.text((right, 290), payout.programme.name, font=small, fill=0, anchor="ra")
+    doc.text(MARGIN, 46, f"{payout.company.name} 御中", BIG)
+    doc.text(MARGIN, 53, f"{_('company code')}: {payout.company.code}", SMALL, colour=pdf.GREY)
+    doc.text(RIGHT, 45, payout.programme.issuer, BODY, align="right")
+    doc.text(RIGHT, 51, payout.programme.name, SMALL, align="right")
 
-    y = 380
+    y = 68
     rows = [
         (
             _("Settlement period"),
-            f"{payout.period_start:%Y年%m月%d日} 〜 {payout.period_end:%Y年%m月%d日}",
+            f"{pdf.date_ja(payout.period_start)} 〜 {pdf.date_ja(payout.period_end)}",
         ),
-        (_("Scheduled payment date"), f"{payout.scheduled_on:%Y年%m月%d日}"),
+        (_("Scheduled payment date"), pdf.date_ja(payout.scheduled_on)),
     ]
     for label, value in rows:
-        draw.text((MARGIN, y), label, font=body, fill=0)
-        draw.text((MARGIN + 330, y), value, font=body, fill=0)
-        y += 50
+        doc.text(MARGIN, y, label, BODY)
+        doc.text(MARGIN + 56, y, value, BODY)
+        y += 8.5
 
-    y += 30
-    draw.rectangle((MARGIN, y, right, y + 90), outline=0, width=3)
-    draw.text((MARGIN + 30, y + 45), _("Payout amount"), font=big, fill=0, anchor="lm")
-    draw.text((right - 30, y + 45), yen(payout.net), font=title, fill=0, anchor="rm")
-    y += 140
+    y += 3
+    doc.rect(MARGIN, y, RIGHT - MARGIN, 15, width=0.5)
+    doc.text(MARGIN + 5, y + 10, _("Payout amount"), BIG)
+    doc.text(RIGHT - 5, y + 10.5, yen(payout.net), TITLE, bold=True, align="right")
+    y += 22
 
     amount_rows = [
         (
@@ -86,23 +83,23 @@ def _draw(payout, late_lines) -> bytes:
         ),
         (_("Payout amount"), "", payout.net),
     ]
-    draw.line((MARGIN, y, right, y), fill=0, width=2)
+    doc.line(MARGIN, y, RIGHT, y, width=0.35)
     for i, (label, count, amount) in enumerate(amount_rows):
-        y += 14
         bold = i in (3, 5)
-        draw.text((MARGIN + 10, y), label, font=body, fill=0)
-        draw.text((MARGIN + 620, y), count, font=body, fill=60, anchor="ra")
-        draw.text((right - 10, y), yen(amount), font=big if bold else body, fill=0, anchor="ra")
-        y += 46
-        draw.line((MARGIN, y, right, y), fill=0 if bold else 170, width=2 if bold else 1)
+        doc.text(MARGIN + 2, y + 6, label, BODY)
+        doc.text(MARGIN + 105, y + 6, count, BODY, align="right", colour=pdf.GREY)
+        doc.text(RIGHT - 2, y + 6, yen(amount), BIG if bold else BODY, bold=bold, align="right")
+        y += 10
+        doc.line(
+            MARGIN, y, RIGHT, y, width=0.35 if bold else 0.15, colour=pdf.INK if bold else LINE_GREY
+        )
     if payout.carried_forward:
-        y += 14
-        draw.text((MARGIN + 10, y), _("Carried forward (not yet deducted)"), font=body, fill=0)
-        draw.text((right - 10, y), yen(payout.carried_forward), font=body, fill=0, anchor="ra")
-        y += 46
-        draw.line((MARGIN, y, right, y), fill=170, width=1)
+        doc.text(MARGIN + 2, y + 6, _("Carried forward (not yet deducted)"), BODY)
+        doc.text(RIGHT - 2, y + 6, yen(payout.carried_forward), BODY, align="right")
+        y += 10
+        doc.line(MARGIN, y, RIGHT, y, width=0.15, colour=LINE_GREY)
 
-    y += 30
+    y += 8
     notes = [
         _(
             "The fee is the fee rate times the amount before fee, rounded down to the yen, per payout."
@@ -116,26 +113,31 @@ def _draw(payout, late_lines) -> bytes:
         _("For the breakdown, search the usage history for the settlement period."),
     ]
     for note in notes:
-        draw.text((MARGIN, y), "※ " + note, font=small, fill=60)
-        y += 34
+        y = doc.wrapped(MARGIN, y, "※ " + note, SMALL, RIGHT - MARGIN, leading=1.6, colour=pdf.GREY)
 
     if late_lines:
-        y += 30
-        draw.text((MARGIN, y), _("Late cancellations in this payout"), font=body, fill=0)
-        y += 48
-        for line in late_lines[:MAX_LATE_LINES]:
+        y += 6
+        heading = _("Late cancellations in this payout")
+        doc.text(MARGIN, y, heading, BODY)
+        y += 7
+        for line in late_lines:
+            if y > BOTTOM:
+                doc.show_page()
+                doc.text(
+                    MARGIN,
+                    20,
+                    f"{_('Payout statement')} — {payout.company.name} 御中",
+                    SMALL,
+                    colour=pdf.GREY,
+                )
+                doc.text(MARGIN, 30, _("%(heading)s (continued)") % {"heading": heading}, BODY)
+                y = 37
             payment = line.payment
             when = timezone.localtime(payment.created_at)
-            draw.text((MARGIN + 10, y), f"{when:%Y年%m月%d日 %H:%M}", font=small, fill=0)
-            draw.text((MARGIN + 330, y), payment.number, font=small, fill=0)
-            draw.text((right - 10, y), yen(-line.amount), font=small, fill=0, anchor="ra")
-            y += 32
-        if len(late_lines) > MAX_LATE_LINES:
-            more = len(late_lines) - MAX_LATE_LINES
-            draw.text(
-                (MARGIN + 10, y), _("and %(count)s more") % {"count": more}, font=small, fill=60
-            )
-
-    buffer = io.BytesIO()
-    image.save(buffer, "PDF", resolution=DPI)
+            doc.text(MARGIN + 2, y, f"{pdf.date_ja(when)} {when:%H:%M}", SMALL)
+            doc.text(MARGIN + 56, y, payment.number, SMALL)
+            doc.text(RIGHT - 2, y, yen(-line.amount), SMALL, align="right")
+            y += 5.4
+    doc.show_page()
+    doc.close()
     return buffer.getvalue()

@@ -8,12 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.validators import MinValueValidator
 from django.db import transaction
 from django.db.models import Sum
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -25,13 +26,14 @@ from core.exceptions import DomainError
 from core.formatting import grouped, yen
 from core.verification import fresh_verification_required, reverify_redirect, verified_recently
 from wallets import imports, ledger, services, tasks
-from wallets.exceptions import IdempotencyConflict
+from wallets.exceptions import IdempotencyConflict, NoticeSetInvalid
 from wallets.models import (
     NEW_PIN_DIGITS,
     TICKET_DIGITS,
     Account,
     ImportRun,
     JournalEntry,
+    NoticeBatch,
     Posting,
     Programme,
     Resident,
@@ -202,11 +204,11 @@ class GrantForm(forms.Form):
 class WalletAdmin(AutocompleteAdmin):
     form = WalletForm
     list_display = ["ticket_number", "resident", "programme", "total_balance"]
-    list_filter = ["programme"]
+    list_filter = ["programme", "imported_by"]
     search_fields = ["ticket_number", "resident__name", "resident__name_kana"]
     autocomplete_fields = ["resident"]
     inlines = [BalanceInline]
-    actions = ["unlock_pin"]
+    actions = ["unlock_pin", "print_notices", "reissue_notices"]
     change_form_template = "admin/wallets/wallet/change_form.html"
     change_list_template = "admin/wallets/wallet/change_list.html"
 
@@ -231,6 +233,56 @@ class WalletAdmin(AutocompleteAdmin):
             request,
             _("PIN lock lifted for %(count)s tickets.") % {"count": grouped(len(queryset))},
         )
+
+    @admin.action(description=_("Create notices (交付通知書)"), permissions=["reissue_pin"])
+    @fresh_verification_required
+    def print_notices(self, request, queryset):
+        """The selected tickets (all of an import when it is filtered and all are selected)."""
+        programmes = set(queryset.values_list("programme_id", flat=True))
+        if len(programmes) != 1:
+            self.message_user(request, NoticeSetInvalid.message, messages.ERROR)
+            return None
+        imports = set(queryset.values_list("imported_by_id", flat=True))
+        run = None
+        if len(imports) == 1 and None not in imports:
+            candidate = ImportRun.objects.get(pk=imports.pop())
+            if candidate.wallets.count() == queryset.count():
+                run = candidate
+        batch = services.notice_batch_create(
+            programme=Programme.objects.get(pk=programmes.pop()),
+            actor=request.user,
+            import_run=run,
+            wallet_ids=None if run else list(queryset.values_list("pk", flat=True)),
+        )
+        self.message_user(
+            request,
+            _(
+                "Notices for %(count)s tickets are being created; they can be downloaded here when ready. Writing them gives each ticket a new PIN and card."
+            )
+            % {"count": grouped(batch.pages_total)},
+        )
+        return redirect("admin:wallets_noticebatch_change", batch.pk)
+
+    @admin.action(
+        description=_("Reissue the notice (交付通知書を再発行)"), permissions=["reissue_pin"]
+    )
+    @fresh_verification_required
+    def reissue_notices(self, request, queryset):
+        """A lost notice: its PIN and card stop working now; a new notice is written."""
+        batches = [
+            services.wallet_notice_reissue(wallet=wallet, actor=request.user)
+            for wallet in queryset.select_related("programme")
+        ]
+        self.message_user(
+            request,
+            _(
+                "Reissued %(count)s notices: the old PINs and cards no longer work. Download the new notices from 交付通知書."
+            )
+            % {"count": grouped(len(batches))},
+        )
+        if len(batches) == 1:
+            return redirect("admin:wallets_noticebatch_change", batches[0].pk)
+        return redirect("admin:wallets_noticebatch_changelist")
 
     def has_delete_permission(self, request, obj=None):
         return False  # a ticket with history is kept; its balance can be adjusted or expired
@@ -423,6 +475,11 @@ class ImportRunAdmin(admin.ModelAdmin):
                 name="wallets_importrun_apply",
             ),
             path(
+                "<int:pk>/notices/",
+                self.admin_site.admin_view(self.notices_view),
+                name="wallets_importrun_notices",
+            ),
+            path(
                 "<int:pk>/rejected.csv",
                 self.admin_site.admin_view(self.rejected_csv_view),
                 name="wallets_importrun_rejected",
@@ -479,6 +536,10 @@ class ImportRunAdmin(admin.ModelAdmin):
                 and run.status == ImportRun.Status.DONE
                 and not (run.kind == ImportRun.Kind.GRANTS and run.rejected)
                 and self.has_add_permission(request),
+                can_print=not run.dry_run
+                and run.status == ImportRun.Status.DONE
+                and run.kind == ImportRun.Kind.RESIDENTS
+                and request.user.has_perm("wallets.reissue_pin"),
             ),
         )
 
@@ -508,6 +569,22 @@ class ImportRunAdmin(admin.ModelAdmin):
             self._queue(request, run)
         return redirect("admin:wallets_importrun_change", run.pk)
 
+    @method_decorator(require_POST)
+    @fresh_verification_required
+    def notices_view(self, request, pk):
+        """交付通知書 for every ticket the import created (each gets its PIN and card now)."""
+        if not request.user.has_perm("wallets.reissue_pin"):
+            raise PermissionDenied
+        run = get_object_or_404(ImportRun.objects.select_related("programme"), pk=pk)
+        try:
+            batch = services.notice_batch_create(
+                programme=run.programme, actor=request.user, import_run=run
+            )
+        except DomainError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return redirect("admin:wallets_importrun_change", run.pk)
+        return redirect("admin:wallets_noticebatch_change", batch.pk)
+
     def rejected_csv_view(self, request, pk):
         run = get_object_or_404(ImportRun, pk=pk)
         if not self.has_view_permission(request, run):
@@ -520,3 +597,115 @@ class ImportRunAdmin(admin.ModelAdmin):
         for row in run.rejected:
             writer.writerow([row["line"], safe_cell(row["key"]), row["reason"]])
         return response
+
+
+@admin.register(NoticeBatch)
+class NoticeBatchAdmin(ReadOnlyAdmin):
+    """Written by the worker (Wallet actions, manage.py print_notices); the files hold PINs, so
+    every download is in the audit trail."""
+
+    list_display = [
+        "pk",
+        "programme",
+        "kind",
+        "status",
+        "progress",
+        "created_by",
+        "created_at",
+        "downloads",
+    ]
+    list_filter = ["programme", "kind", "status"]
+    list_select_related = ["programme", "created_by"]
+    fields = [
+        "programme",
+        "kind",
+        "import_run",
+        "status",
+        "progress",
+        "downloads",
+        "pdf_size",
+        "error",
+        "created_by",
+        "created_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+    change_form_template = "admin/wallets/noticebatch/change_form.html"
+    change_list_template = "admin/wallets/noticebatch/change_list.html"
+    actions = ["write_again", "delete_files"]
+
+    def has_files_permission(self, request):
+        return request.user.has_perm("wallets.change_wallet")
+
+    @admin.action(description=_("Write again (failed batches)"), permissions=["files"])
+    def write_again(self, request, queryset):
+        batches = list(queryset.exclude(status=NoticeBatch.Status.DONE))
+        for batch in batches:
+            services.notice_batch_retry(batch=batch, actor=request.user)
+        self.message_user(
+            request,
+            _("%(count)s notice batches will be written again.") % {"count": grouped(len(batches))},
+        )
+
+    @admin.action(description=_("Delete the files (printing is done)"), permissions=["files"])
+    def delete_files(self, request, queryset):
+        batches = [batch for batch in queryset if batch.pdf or batch.csv]
+        for batch in batches:
+            services.notice_batch_files_delete(batch=batch, actor=request.user)
+        self.message_user(
+            request,
+            _("Deleted the files of %(count)s notice batches.") % {"count": grouped(len(batches))},
+        )
+
+    @admin.display(description=_("progress"))
+    def progress(self, batch):
+        return _("%(done)s / %(total)s pages") % {
+            "done": grouped(batch.pages_done),
+            "total": grouped(batch.pages_total),
+        }
+
+    @admin.display(description=_("files"))
+    def downloads(self, batch):
+        if batch.status != NoticeBatch.Status.DONE or not batch.pdf:
+            return "—"
+        return format_html(
+            '<a href="{}">PDF</a> · <a href="{}">CSV</a>',
+            reverse("admin:wallets_noticebatch_file", args=[batch.pk, "pdf"]),
+            reverse("admin:wallets_noticebatch_file", args=[batch.pk, "csv"]),
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        running = NoticeBatch.objects.exclude(
+            status__in=[NoticeBatch.Status.DONE, NoticeBatch.Status.FAILED]
+        ).exists()
+        return super().changelist_view(request, {"refresh": running, **(extra_context or {})})
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/file/<str:kind>/",
+                self.admin_site.admin_view(self.file_view),
+                name="wallets_noticebatch_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    @fresh_verification_required
+    def file_view(self, request, pk, kind):
+        if not self.has_view_permission(request) or not request.user.has_perm(
+            "wallets.change_wallet"
+        ):
+            raise PermissionDenied
+        batch = get_object_or_404(NoticeBatch.objects.select_related("programme"), pk=pk)
+        field = {"pdf": batch.pdf, "csv": batch.csv}.get(kind)
+        if not field or batch.status != NoticeBatch.Status.DONE:
+            raise Http404
+        audit_log(
+            action="wallets.notice_batch.downloaded", actor=request.user, obj=batch, file=kind
+        )
+        return FileResponse(
+            field.open("rb"),
+            as_attachment=True,
+            filename=f"notices-{batch.programme.code}-{batch.pk}.{kind}",
+            content_type="application/pdf" if kind == "pdf" else "text/csv; charset=utf-8",
+        )

@@ -51,3 +51,8 @@ class IdempotencyConflict(DomainError):
 class ExpiryTooEarly(DomainError):
     code = "expiry_too_early"
     message = _("No value type of this programme has expired yet.")
+
+
+class NoticeSetInvalid(DomainError):
+    code = "notice_set_invalid"
+    message = _("Choose tickets of one programme to print notices for.")

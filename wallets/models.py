@@ -409,3 +409,79 @@ class ImportRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.REJECTED, self.Status.FAILED}
+
+
+class NoticeBatch(models.Model):
+    """交付通知書 for a chosen set of tickets (a whole import, or wallets picked in admin): one A4
+    page per household in one PDF, and the same fields in a CSV for a print vendor.
+
+    Writing it issues every ticket in the set a new PIN and card (the only moment they exist in
+    clear): the files are the only copies, so they are kept only as long as printing takes.
+    """
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", _("Notices")
+        REISSUE = "reissue", _("Reissue")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Creating")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    programme = models.ForeignKey(
+        Programme, models.PROTECT, related_name="notice_batches", verbose_name=_("programme")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.ISSUE)
+    import_run = models.ForeignKey(
+        ImportRun,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notice_batches",
+        verbose_name=_("import"),
+    )
+    # Explicitly chosen tickets (when not a whole import).
+    wallet_ids = models.JSONField(_("wallets"), default=list, blank=True)
+    whole_programme = models.BooleanField(_("every ticket of the programme"), default=False)
+    limit = models.PositiveIntegerField(_("at most"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    pages_total = models.PositiveIntegerField(_("pages"), default=0)
+    pages_done = models.PositiveIntegerField(_("pages done"), default=0)
+    pdf = models.FileField(_("PDF"), upload_to="notices/%Y/%m/", blank=True)
+    csv = models.FileField(_("CSV for the print vendor"), upload_to="notices/%Y/%m/", blank=True)
+    pdf_size = models.BigIntegerField(_("PDF size (bytes)"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice batch")
+        verbose_name_plural = _("notice batches")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pages_done__lte=models.F("pages_total")),
+                name="notice_batch_progress_bounded",
+            )
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.programme}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    def wallets(self):
+        """The chosen tickets, in print order (by postal code, so the vendor's sort is cheap)."""
+        wallets = Wallet.objects.filter(programme_id=self.programme_id)
+        if self.import_run_id:
+            wallets = wallets.filter(imported_by_id=self.import_run_id)
+        elif not self.whole_programme:
+            wallets = wallets.filter(pk__in=self.wallet_ids)
+        wallets = wallets.order_by("resident__postal_code", "pk")
+        return wallets[: self.limit] if self.limit else wallets

@@ -3,8 +3,9 @@
 from django.tasks import task
 from django.utils import timezone
 
+from wallets import services
 from wallets.imports import import_run
-from wallets.models import ImportRun
+from wallets.models import ImportRun, NoticeBatch
 
 
 @task
@@ -18,3 +19,11 @@ def run_import(*, import_id: int, language: str = "ja") -> int:
             status=ImportRun.Status.FAILED, error=repr(error)[:2000], finished_at=timezone.now()
         )
         raise
+
+
+@task
+def write_notices(*, batch_id: int) -> int:
+    batch = NoticeBatch.objects.select_related("programme").get(pk=batch_id)
+    if batch.status == NoticeBatch.Status.DONE:
+        return batch.pages_done  # a retried task: the files are there
+    return services.notice_batch_write(batch).pages_done

@@ -3,24 +3,7 @@ core.roles.PERMISSIONS comes with a migration that calls roles_sync again."""
 
 from django.db import migrations
 
-
-def create_roles(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    from core.roles import roles_sync
-
-    # Permissions are normally made after migrate; the groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    roles_sync(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
-
-
-def drop_roles(apps, schema_editor):
-    from core.roles import ROLES
-
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+from core.migrations import _roles
 
 
 class Migration(migrations.Migration):
@@ -34,4 +17,4 @@ class Migration(migrations.Migration):
         ("settlement", "0003_payout_approval"),
     ]
 
-    operations = [migrations.RunPython(create_roles, drop_roles)]
+    operations = [migrations.RunPython(_roles.create_roles, _roles.drop_roles)]

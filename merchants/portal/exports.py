@@ -4,7 +4,6 @@ An export keeps the Scope it was asked in, so a later change to the requesting u
 widen what the file holds.
 """
 
-import csv
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_log
+from core.csv import SafeWriter
 from merchants.models import ExportFile, User
 from merchants.scope import Scope
 from payments.models import Payment
@@ -93,7 +93,7 @@ def export_write(*, export: ExportFile) -> ExportFile:
     try:
         # cp932 has no code for some characters (e.g. emoji in a store name): they become "?".
         with open(path, "w", encoding=export.encoding, errors="replace", newline="") as out:
-            writer = csv.writer(out)
+            writer = SafeWriter(out)
             writer.writerow(header)
             for (
                 created_at,

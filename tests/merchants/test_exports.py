@@ -174,3 +174,20 @@ def test_the_csv_splits_each_payment_by_value_type_so_the_daily_totals_rebuild(
     for product in ("専用券", "共通券"):
         column = [int(r[f"{product} 金額"] or 0) for r in by_number.values()]
         assert sum(column) == per_product[product]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_store_name_that_looks_like_a_formula_is_written_as_text(
+    client, merchant_login, company_admin, pay, programme, common, small_store
+):
+    formula = factories.store(small_store.company, programme, name="=cmd|' /C calc'!A0")
+    wallet = factories.funded_wallet(programme, {common: 5_000})
+    pay(wallet, formula, 300)
+    merchant_login(client, company_admin)
+    reserve(client)
+    run_worker()
+    export = ExportFile.objects.get()
+    raw = b"".join(client.get(f"/merchant/downloads/{export.pk}/").streaming_content)
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[1][2] == "'=cmd|' /C calc'!A0"
+    assert rows[1][6] == "300"  # numbers stay numbers

@@ -7,12 +7,13 @@ import re
 
 import pytest
 from django.http import HttpResponse
+from PIL import Image
 
 from merchants.models import Terminal
 from payments import services
 from payments.access import TERMINAL_COOKIE, remember_terminal
 from payments.models import Payment
-from payments.qr_sheet import render_page
+from payments.qr_sheet import render_png
 from tests import factories
 from tests.conftest import PHONE, launch_chromium
 from tests.fake_camera import qr_image, write_y4m
@@ -151,13 +152,13 @@ def test_wrong_amount_and_passcode_messages(scene, phone, screenshot):
 
 def test_mpm_by_the_qr_sheet_url(scene, playwright_instance, tmp_path, screenshot):
     # The phone's own camera app: the sheet's QR is a URL that opens our pay page.
-    sheet = render_page(scene["store"])
+    sheet = Image.open(render_png([scene["store"]]))  # the printed sheet, at 200 dpi
     chromium = launch_chromium(
         playwright_instance,
         [*FAKE_CAMERA, f"--use-file-for-fake-video-capture={tmp_path / 'sheet.y4m'}"],
     )
     # What the in-page camera sees: the sheet held up close, QR in the middle.
-    write_y4m(sheet.crop((300, 380, 1354, 1380)), tmp_path / "sheet.y4m")
+    write_y4m(sheet.crop((300, 440, 1354, 1490)), tmp_path / "sheet.y4m")
     try:
         context = chromium.new_context(**PHONE)
         context.grant_permissions(["camera"], origin=scene["url"])

@@ -2,38 +2,27 @@
 
 from io import BytesIO
 
-import qrcode
 from PIL import Image
 
-from payments.qr_sheet import A4, render_page
+from payments.qr_sheet import render_pdf
 from payments.selectors import store_pay_token
 from tests import factories
+from tests.pdftools import pdf_fonts, pdf_has_images, pdf_qr_codes, pdf_text
+
+A4_AT_200_DPI = (1654, 2339)
 
 
-def drawn_qr_modules(page) -> list[list[bool]]:
-    """The QR drawn on the page in pure black, read back module by module from its pixels."""
-    black = Image.eval(page.convert("L"), lambda v: 255 if v == 0 else 0)
-    left, top, right, _bottom = black.getbbox()  # finder patterns fill the symbol's corners
-    finder_width = next(x for x in range(left, right) if not black.getpixel((x, top))) - left
-    module = finder_width / 7  # a finder pattern is 7 modules wide
-    count = round((right - left) / module)
-    return [
-        [
-            black.getpixel((int(left + (i + 0.5) * module), int(top + (j + 0.5) * module))) == 255
-            for i in range(count)
-        ]
-        for j in range(count)
-    ]
-
-
-def test_the_sheet_is_an_a4_page_whose_qr_opens_the_store_pay_url(small_store, settings):
-    page = render_page(small_store)
-    assert page.size == A4
-
+def test_the_sheet_is_a_real_pdf_whose_qr_opens_the_store_pay_url(small_store, settings):
+    data = render_pdf([small_store]).getvalue()
     url = f"{settings.SITE_URL}/pay/s/{store_pay_token(small_store)}/"
-    expected = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    expected.add_data(url)
-    assert drawn_qr_modules(page) == expected.get_matrix()
+    assert pdf_qr_codes(data) == [url]
+    text = pdf_text(data)
+    assert small_store.name in text
+    assert f"{small_store.passcode[:3]} {small_store.passcode[3:]}" in text
+    assert small_store.programme.name in text
+    # Text in an embedded subset font and the QR as vectors: no picture on the page.
+    assert [(f["embedded"], f["subset"]) for f in pdf_fonts(data)] == [(True, True)]
+    assert not pdf_has_images(data)
 
 
 def test_merchant_downloads_own_store_sheet(client, merchant_login, company_admin, small_store):
@@ -44,7 +33,7 @@ def test_merchant_downloads_own_store_sheet(client, merchant_login, company_admi
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     response = client.get(f"/merchant/stores/{small_store.pk}/qr-sheet.png")
     image = Image.open(BytesIO(b"".join(response.streaming_content)))
-    assert image.size == A4
+    assert image.size == A4_AT_200_DPI
 
 
 def test_another_companys_store_sheet_is_not_found(

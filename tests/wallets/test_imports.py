@@ -15,7 +15,7 @@ from core.models import AuditLog
 from settlement.selectors import programme_figures
 from tests import factories
 from wallets import imports
-from wallets.models import Account, ImportRun, JournalEntry, Resident, Wallet
+from wallets.models import Account, ImportRun, JournalEntry, NoticeBatch, Resident, Wallet
 
 # The worker closes its connection when done: each test commits for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -276,3 +276,18 @@ def test_progress_page_refreshes_itself_until_the_worker_is_done(staff_client, p
     page = staff_client.get(response.url)
     assert 'http-equiv="refresh"' in page.text and "待機中" in page.text
     assert re.search(r'<progress max="0" value="0">', page.text)
+
+
+def test_an_applied_import_prints_its_notices_from_its_page(staff_client, programme, common):
+    run = imported(staff_client, programme, HOUSEHOLDS, apply=True)
+    page = staff_client.get(reverse("admin:wallets_importrun_change", args=[run.pk]))
+    assert "この取込の交付通知書を作成" in page.content.decode()
+    response = staff_client.post(reverse("admin:wallets_importrun_notices", args=[run.pk]))
+    batch = NoticeBatch.objects.get()
+    assert response["Location"] == reverse("admin:wallets_noticebatch_change", args=[batch.pk])
+    assert batch.import_run == run and batch.pages_total == 3
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.status == "done"
+    hanako = Wallet.objects.get(resident__external_id="H0002")
+    assert hanako.credentials_issued_at is not None and not hanako.pin_hash.startswith("!")
