@@ -119,3 +119,13 @@ def test_grant_form_resubmitted_with_another_amount_grants_nothing_more(
     assert "30,000" not in "".join(m.message for m in again.context["messages"])
     assert held(wallet, "common") == 50_000
     assert JournalEntry.objects.filter(kind="grant").count() == 1
+
+
+def test_the_admin_index_names_every_app_and_model_in_japanese(staff_client):
+    """Third-party apps too (axes, django-otp, the task queue): no English name on the index."""
+    html = staff_client.get(reverse("admin:index")).text
+    names = re.findall(r'<a href="/admin/[^"]*"[^>]*>([^<]+)</a>', html)
+    names += re.findall(r"<caption>\s*<a[^>]*>([^<]+)</a>", html)
+    english = [n for n in names if re.fullmatch(r"[A-Za-z _()]+", n.strip())]
+    assert not english, english
+    assert "二要素認証: 認証アプリ" in html and "バックグラウンド処理" in html
