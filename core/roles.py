@@ -50,6 +50,8 @@ PERMISSIONS = {
         "merchants.change_user",
         "merchants.view_user",
         "merchants.view_exportfile",
+        "merchants.view_bankaccountchange",
+        "merchants.approve_bankaccountchange",
         "payments.add_apikey",
         "payments.change_apikey",
         "payments.view_apikey",

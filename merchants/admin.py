@@ -1,10 +1,24 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import AutocompleteAdmin
-from merchants.models import Company, ExportFile, Store, Terminal, User
-from merchants.services import locked_usernames, merchant_user_unlock, merchant_welcome_send
+from core.admin import AutocompleteAdmin, ReadOnlyAdmin
+from core.verification import fresh_verification_required
+from merchants.models import (
+    BANK_FIELDS,
+    BankAccountChange,
+    Company,
+    ExportFile,
+    Store,
+    Terminal,
+    User,
+)
+from merchants.services import (
+    bank_account_change_decide,
+    locked_usernames,
+    merchant_user_unlock,
+    merchant_welcome_send,
+)
 
 
 class StoreInline(admin.TabularInline):
@@ -144,3 +158,63 @@ class ExportFileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(BankAccountChange)
+class BankAccountChangeAdmin(ReadOnlyAdmin):
+    """口座変更の承認: a merchant's new payout account is used only once approved here."""
+
+    list_display = ["requested_at", "company", "status", "account", "requested_by", "decided_by"]
+    list_filter = ["status"]
+    list_select_related = ["company", "requested_by", "decided_by"]
+    search_fields = ["company__code", "company__name"]
+    fields = [
+        "company",
+        "status",
+        *BANK_FIELDS,
+        "current",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "reason",
+    ]
+    readonly_fields = fields
+    actions = ["approve", "reject"]
+
+    @admin.display(description=_("requested account"))
+    def account(self, change):
+        return f"{change.bank_code}-{change.branch_code} {change.account_number} {change.account_holder_kana}"
+
+    @admin.display(description=_("current account"))
+    def current(self, change):
+        company = change.company
+        return f"{company.bank_code}-{company.branch_code} {company.account_number} {company.account_holder_kana}"
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("merchants.approve_bankaccountchange")
+
+    def _decide(self, request, queryset, *, approve):
+        pending = list(queryset.filter(status=BankAccountChange.Status.PENDING))
+        for change in pending:
+            bank_account_change_decide(change=change, actor=request.user, approve=approve)
+        self.message_user(
+            request,
+            (
+                _("Approved %(count)s bank account changes.")
+                if approve
+                else _("Rejected %(count)s bank account changes.")
+            )
+            % {"count": len(pending)},
+            messages.SUCCESS if pending else messages.WARNING,
+        )
+
+    @admin.action(description=_("Approve the new bank accounts"), permissions=["approve"])
+    @fresh_verification_required
+    def approve(self, request, queryset):
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject the new bank accounts"), permissions=["approve"])
+    @fresh_verification_required
+    def reject(self, request, queryset):
+        self._decide(request, queryset, approve=False)

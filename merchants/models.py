@@ -61,6 +61,81 @@ class Company(models.Model):
         super().clean_fields(exclude)
 
 
+BANK_FIELDS = [
+    "bank_code",
+    "bank_name_kana",
+    "branch_code",
+    "branch_name_kana",
+    "account_type",
+    "account_number",
+    "account_holder_kana",
+]
+
+
+class BankAccountChange(models.Model):
+    """A company admin's new payout account, used only once city staff approved it: stolen
+    merchant credentials cannot redirect a shop's money (the commonest payout fraud)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        SUPERSEDED = "superseded", _("Replaced by a later request")
+
+    company = models.ForeignKey(
+        Company, models.CASCADE, related_name="bank_changes", verbose_name=_("company")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    bank_code = Company._meta.get_field("bank_code").clone()
+    bank_name_kana = Company._meta.get_field("bank_name_kana").clone()
+    branch_code = Company._meta.get_field("branch_code").clone()
+    branch_name_kana = Company._meta.get_field("branch_name_kana").clone()
+    account_type = Company._meta.get_field("account_type").clone()
+    account_number = Company._meta.get_field("account_number").clone()
+    account_holder_kana = Company._meta.get_field("account_holder_kana").clone()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("bank account change")
+        verbose_name_plural = _("bank account changes")
+        ordering = ["-requested_at", "-pk"]
+        permissions = [("approve_bankaccountchange", _("Can approve payout bank accounts"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=models.Q(status="pending"),
+                name="bank_change_one_pending_per_company",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.company} {self.get_status_display()}"
+
+    def account(self) -> dict:
+        return {field: getattr(self, field) for field in BANK_FIELDS}
+
+    def clean_fields(self, exclude=None):
+        normalise_kana_fields(self, ["bank_name_kana", "branch_name_kana", "account_holder_kana"])
+        super().clean_fields(exclude)
+
+
 def new_passcode() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 

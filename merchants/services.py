@@ -5,11 +5,19 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from core.audit import audit_log
-from merchants.models import Company, Terminal, User, new_terminal_password
+from merchants.models import (
+    BANK_FIELDS,
+    BankAccountChange,
+    Company,
+    Terminal,
+    User,
+    new_terminal_password,
+)
 from merchants.tokens import welcome_token_generator
 
 
@@ -145,24 +153,110 @@ def merchant_user_unlock(*, actor: User, user: User) -> None:
     )
 
 
-def company_update(*, actor: User, company: Company, changes: dict) -> Company:
-    """加盟店情報: contact details and the bank account the city pays out to."""
+def company_update(*, actor: User, company: Company, changes: dict) -> BankAccountChange | None:
+    """加盟店情報: contact details change at once; a new payout account becomes a request that
+    city staff approve (the pending request, if any, is replaced). Returns the request."""
     # From the database: a bound ModelForm has already written its values onto the instance.
     before = Company.objects.values(*changes).get(pk=company.pk)
-    for field, value in changes.items():
+    company.refresh_from_db(fields=BANK_FIELDS)
+    contact = {f: v for f, v in changes.items() if f not in BANK_FIELDS}
+    for field, value in contact.items():
         setattr(company, field, value)
     company.full_clean()
-    company.save(update_fields=list(changes))
-    changed = {f: [before[f], v] for f, v in changes.items() if before[f] != v}
-    if changed:
-        audit_log(
-            action="merchants.company.updated",
-            actor=actor,
-            obj=company,
-            company=company,
-            changes=changed,
+    with transaction.atomic():
+        company.save(update_fields=list(contact))
+        changed = {f: [before[f], v] for f, v in contact.items() if before[f] != v}
+        if changed:
+            audit_log(
+                action="merchants.company.updated",
+                actor=actor,
+                obj=company,
+                company=company,
+                changes=changed,
+            )
+        account = {f: v for f, v in changes.items() if f in BANK_FIELDS}
+        if not account or all(before[f] == v for f, v in account.items()):
+            return None
+        return bank_account_change_request(actor=actor, company=company, account=account)
+
+
+def bank_account_change_request(
+    *, actor: User, company: Company, account: dict
+) -> BankAccountChange:
+    """A new payout account, pending until city staff approve it; every company admin is told."""
+    request = BankAccountChange(company=company, requested_by=actor, **account)
+    request.full_clean(exclude=["company", "requested_by"])
+    with transaction.atomic():
+        Company.objects.select_for_update().filter(pk=company.pk).first()
+        company.bank_changes.filter(status=BankAccountChange.Status.PENDING).update(
+            status=BankAccountChange.Status.SUPERSEDED
         )
-    return company
+        request.save()
+        audit_log(
+            action="merchants.bank_account.requested",
+            actor=actor,
+            obj=request,
+            company=company,
+            current={f: getattr(company, f) for f in BANK_FIELDS},
+            requested=request.account(),
+        )
+        _tell_company_admins(request, "bank_account_requested")
+    return request
+
+
+def bank_account_change_decide(
+    *, change: BankAccountChange, actor, approve: bool, reason: str = ""
+) -> BankAccountChange:
+    """City staff approve (the payouts and 全銀 file use it from now on) or reject a request."""
+    with transaction.atomic():
+        change = (
+            BankAccountChange.objects.select_for_update()
+            .select_related("company")
+            .get(pk=change.pk)
+        )
+        if change.status != BankAccountChange.Status.PENDING:
+            raise ValueError("only a pending request is decided")
+        company = change.company
+        before = {f: getattr(company, f) for f in BANK_FIELDS}
+        if approve:
+            for field, value in change.account().items():
+                setattr(company, field, value)
+            company.save(update_fields=BANK_FIELDS)
+        change.status = (
+            BankAccountChange.Status.APPROVED if approve else BankAccountChange.Status.REJECTED
+        )
+        change.decided_by, change.decided_at, change.reason = actor, timezone.now(), reason[:200]
+        change.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+        audit_log(
+            action=f"merchants.bank_account.{change.status}",
+            actor=actor,
+            obj=change,
+            company=company,
+            before=before,
+            requested=change.account(),
+            reason=reason,
+        )
+        _tell_company_admins(change, "bank_account_decided")
+    return change
+
+
+def _tell_company_admins(change: BankAccountChange, template: str) -> None:
+    admins = list(
+        User.objects.filter(company=change.company, role=User.Role.COMPANY_ADMIN, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    context = {
+        "change": change,
+        "company": change.company,
+        "url": settings.SITE_URL + reverse("merchants:company"),
+    }
+    for email in admins:
+        transaction.on_commit(
+            lambda email=email: send_templated_mail(
+                template=f"merchants/emails/{template}", to=email, context=context
+            )
+        )
 
 
 def locked_usernames(usernames) -> set[str]:

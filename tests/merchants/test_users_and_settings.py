@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from core.models import AuditLog
-from merchants.models import User
+from merchants.models import BankAccountChange, User
 from merchants.tokens import WelcomeTokenGenerator
 from tests import factories
 
@@ -239,9 +239,19 @@ def test_company_info_and_bank_account(client, merchant_login, company_admin, st
     assert "数字のみで入力してください" in body and "半角カナ" in body
     assert client.post(url, good).status_code == 302
     company_admin.company.refresh_from_db()
-    assert company_admin.company.account_number == "1234567"
+    assert company_admin.company.address == "東京都千代田区"  # contact details: at once
+    assert company_admin.company.account_number == ""  # the account: only once approved
+    change = BankAccountChange.objects.get(company=company_admin.company)
+    assert (change.status, change.account_number) == ("pending", "1234567")
     log = AuditLog.objects.get(action="merchants.company.updated")
-    assert log.data["changes"]["account_number"] == ["", "1234567"]
+    assert "account_number" not in log.data["changes"]
+    assert (
+        AuditLog.objects.get(action="merchants.bank_account.requested").data["requested"][
+            "account_number"
+        ]
+        == "1234567"
+    )
+    assert "承認待ち" in client.get(url).content.decode()
 
     merchant_login(client, store_manager)
     body = client.get(url).content.decode()
@@ -256,3 +266,84 @@ def test_stores_page_lists_scope(client, merchant_login, company_admin, small_st
     merchant_login(client, company_admin)
     body = client.get(reverse("merchants:stores")).content.decode()
     assert small_store.code in body and large_store.code in body and small_store.passcode in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_payout_account_waits_for_city_staff_and_every_company_admin_is_told(
+    client, merchant_login, company_admin, city_staff
+):
+    """Stolen merchant credentials cannot redirect a shop's money: the request is pending, every
+    company admin is e-mailed, and only approved values reach the company (payouts, 全銀)."""
+    company = company_admin.company
+    other_admin = factories.user(
+        "second-admin", role="company_admin", company=company, email="second@example.jp"
+    )
+    merchant_login(client, company_admin)
+    account = {
+        "bank_code": "0005",
+        "bank_name_kana": "ﾐﾂﾋﾞｼ",
+        "branch_code": "123",
+        "branch_name_kana": "ﾎﾝﾃﾝ",
+        "account_type": "1",
+        "account_number": "7654321",
+        "account_holder_kana": "ｶ)ﾃｽﾄ",
+    }
+    client.post(
+        reverse("merchants:company"),
+        {"postal_code": "", "address": "", "phone": "", "email": ""} | account,
+    )
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([company_admin.email, other_admin.email])
+    assert "口座" in mail.outbox[0].subject and "****321" in mail.outbox[0].body
+    change = BankAccountChange.objects.get()
+
+    staff = factories.staff_login(Client(), city_staff, fresh=False)
+    url = reverse("admin:merchants_bankaccountchange_changelist")
+    stale = staff.post(url, {"action": "approve", "_selected_action": [change.pk]})
+    assert "/admin/otp/reverify/" in stale["Location"]
+    company.refresh_from_db()
+    assert company.account_number == ""  # nothing changed without a fresh second factor
+    staff = factories.staff_login(Client(), city_staff)
+    staff.post(url, {"action": "approve", "_selected_action": [change.pk]})
+    company.refresh_from_db()
+    change.refresh_from_db()
+    assert (change.status, change.decided_by) == ("approved", city_staff)
+    assert (company.account_number, company.bank_name_kana) == ("7654321", "ﾐﾂﾋﾞｼ")
+    assert AuditLog.objects.filter(action="merchants.bank_account.approved").exists()
+    assert "承認されました" in mail.outbox[-1].subject
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_later_request_replaces_the_pending_one_and_a_rejected_one_changes_nothing(
+    client, merchant_login, company_admin, city_staff
+):
+    company = company_admin.company
+    merchant_login(client, company_admin)
+    base = {
+        "postal_code": "",
+        "address": "",
+        "phone": "",
+        "email": "",
+        "bank_code": "0001",
+        "bank_name_kana": "ﾐｽﾞﾎ",
+        "branch_code": "001",
+        "branch_name_kana": "ﾄｳｷﾖｳ",
+        "account_type": "1",
+        "account_holder_kana": "ｶ)ﾃｽﾄ",
+    }
+    client.post(reverse("merchants:company"), base | {"account_number": "1111111"})
+    client.post(reverse("merchants:company"), base | {"account_number": "2222222"})
+    assert list(BankAccountChange.objects.order_by("pk").values_list("status", flat=True)) == [
+        "superseded",
+        "pending",
+    ]
+    staff = factories.staff_login(Client(), city_staff)
+    pending = BankAccountChange.objects.get(status="pending")
+    staff.post(
+        reverse("admin:merchants_bankaccountchange_changelist"),
+        {"action": "reject", "_selected_action": [pending.pk]},
+    )
+    company.refresh_from_db()
+    assert (
+        company.account_number == ""
+        and BankAccountChange.objects.get(pk=pending.pk).status == "rejected"
+    )

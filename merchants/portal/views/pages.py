@@ -14,7 +14,7 @@ from core import charts
 from core.dates import add_months
 from core.exceptions import DomainError
 from merchants import services
-from merchants.models import ExportFile, User
+from merchants.models import BankAccountChange, ExportFile, User
 from merchants.portal import exports as csv_exports
 from merchants.portal import selectors
 from merchants.portal.access import (
@@ -320,14 +320,25 @@ def company(request):
     if request.user.role == User.Role.COMPANY_ADMIN:
         form = CompanyForm(request.POST or None, instance=company)
         if request.method == "POST" and form.is_valid():
-            services.company_update(
+            requested = services.company_update(
                 actor=request.user,
                 company=company,
                 changes={f: form.cleaned_data[f] for f in CompanyForm.Meta.fields},
             )
             messages.success(request, _("The merchant information has been saved."))
+            if requested:
+                messages.info(
+                    request,
+                    _(
+                        "The new bank account is waiting for the city's approval; payouts go to"
+                        " the current account until then. Every company admin has been e-mailed."
+                    ),
+                )
             return redirect("merchants:company")
-    return render(request, "merchants/company.html", {"company": company, "form": form})
+    pending = company.bank_changes.filter(status=BankAccountChange.Status.PENDING).first()
+    return render(
+        request, "merchants/company.html", {"company": company, "form": form, "pending": pending}
+    )
 
 
 @merchant_required
