@@ -35,6 +35,11 @@ def test_demo_data_is_sound_and_prints_every_sign_in(tmp_path):
         "store_staff",
     }
     assert all(len(r["pin"]) == 6 for r in logins["residents"])
+    # Every demo ticket has a card to try at the store app.
+    from wallets.services import wallet_for_card
+
+    first = logins["residents"][0]
+    assert wallet_for_card(first["card_token"]).ticket_number == first["ticket_number"]
     # One staff user per role, each with a printed authenticator key that computes real codes.
     assert {r for u in logins["city_staff"] for r in u["roles"]} == {
         "superuser",

@@ -24,7 +24,8 @@ from payments.models import Payment
 from settlement.periods import period_containing
 from settlement.services import payout_approve, payout_mark_paid, settlement_run
 from wallets import ledger
-from wallets.models import NEW_PIN_DIGITS, Programme, Resident, ValueType, Wallet
+from wallets.models import NEW_PIN_DIGITS, Programme, Resident, ValueType, Wallet, card_digest
+from wallets.services import CARD_TOKEN_PREFIX
 
 STAFF_PASSWORD = "Demo-pass-2026"
 # One city staff user per role (core.roles); city_admin stays the superuser.
@@ -229,6 +230,7 @@ class Command(BaseCommand):
                     programme=programme, resident=resident, ticket_number=body + damm_digit(body)
                 )
                 wallet.set_pin(demo_pin(wallet.ticket_number))
+                wallet.card_digest = card_digest(demo_card(wallet.ticket_number))
                 wallet.save()
                 wallets.append(wallet)
                 for value_type in programme.value_types.all():
@@ -341,6 +343,7 @@ class Command(BaseCommand):
                 {
                     "ticket_number": w.ticket_number,
                     "pin": demo_pin(w.ticket_number),
+                    "card_token": demo_card(w.ticket_number),
                     "programme": w.programme.code,
                     "name": w.resident.name,
                 }
@@ -378,6 +381,17 @@ class Command(BaseCommand):
             out(f"  store {s['code']} passcode {s['passcode']}  ({s['name']})")
         for r in logins["residents"][:3]:
             out(f"  resident ticket {r['ticket_number']} / PIN {r['pin']}  ({r['programme']})")
+        card = logins["residents"][0]
+        out(
+            f"  card (store app QRコード決済, type it as the scanned code) {card['card_token']}"
+            f" / PIN {card['pin']}"
+        )
+
+
+def demo_card(ticket_number: str) -> str:
+    """Demo only: a known card token per ticket (real cards are random, issued with notices)."""
+    digest = hashlib.sha256(f"demo-card:{ticket_number}".encode()).hexdigest()[:24]
+    return CARD_TOKEN_PREFIX + digest
 
 
 def demo_totp_key(username: str) -> str:
