@@ -8,6 +8,7 @@ import subprocess
 from io import BytesIO
 
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from core import pdf
 from payments.selectors import store_pay_url
@@ -55,12 +56,14 @@ def draw_page(doc: pdf.Document, store) -> None:
 
 
 def render_pdf(stores) -> BytesIO:
-    """One A4 page per store."""
+    """One A4 page per store, in Japanese whatever the merchant's browser language: the sheet
+    is read by the residents at the counter."""
     out = BytesIO()
-    doc = pdf.Document(out, title=_("QR sheet"))
-    for store in stores:
-        draw_page(doc, store)
-    doc.close()
+    with override("ja"):
+        doc = pdf.Document(out, title=_("QR sheet"))
+        for store in stores:
+            draw_page(doc, store)
+        doc.close()
     out.seek(0)
     return out
 

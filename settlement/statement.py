@@ -26,6 +26,17 @@ def render_statement(payout, *, late_lines) -> ContentFile:
         return ContentFile(_draw(payout, late_lines))
 
 
+def _bank_account(company) -> str:
+    """The approved account the payout is transferred to (振込先), as the 全銀 file names it."""
+    if not company.account_number:
+        return _("not registered")
+    return (
+        f"{company.bank_name_kana}（{company.bank_code}） {company.branch_name_kana}"
+        f"（{company.branch_code}） {company.get_account_type_display()} {company.account_number}"
+        f" {company.account_holder_kana}"
+    )
+
+
 def _draw(payout, late_lines) -> bytes:
     buffer = io.BytesIO()
     doc = pdf.Document(buffer, title=_("Payout statement"), author=payout.programme.issuer)
@@ -39,6 +50,8 @@ def _draw(payout, late_lines) -> bytes:
     doc.text(MARGIN, 53, f"{_('company code')}: {payout.company.code}", SMALL, colour=pdf.GREY)
     doc.text(RIGHT, 45, payout.programme.issuer, BODY, align="right")
     doc.text(RIGHT, 51, payout.programme.name, SMALL, align="right")
+    for i, line in enumerate(payout.programme.contact.splitlines()[:3]):
+        doc.text(RIGHT, 56 + 4.5 * i, line, SMALL, align="right", colour=pdf.GREY)
 
     y = 68
     rows = [
@@ -47,6 +60,7 @@ def _draw(payout, late_lines) -> bytes:
             f"{pdf.date_ja(payout.period_start)} 〜 {pdf.date_ja(payout.period_end)}",
         ),
         (_("Scheduled payment date"), pdf.date_ja(payout.scheduled_on)),
+        (_("Paid to"), _bank_account(payout.company)),
     ]
     for label, value in rows:
         doc.text(MARGIN, y, label, BODY)

@@ -67,3 +67,17 @@ def test_admin_action_downloads_one_page_per_store(client, city_staff, small_sto
     pdf = b"".join(response.streaming_content)
     assert pdf.startswith(b"%PDF")
     assert b"/Count 2" in pdf  # one A4 page per selected store
+
+
+def test_the_sheet_is_japanese_whatever_the_browser_and_names_the_programme_contact(
+    client, merchant_login, company_admin, small_store
+):
+    small_store.programme.contact = "青葉市 商工課 022-000-0000"
+    small_store.programme.save()
+    merchant_login(client, company_admin)
+    response = client.get(
+        f"/merchant/stores/{small_store.pk}/qr-sheet.pdf", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    text = pdf_text(b"".join(response.streaming_content))
+    assert "パスコード" in text and "Passcode" not in text
+    assert "022-000-0000" in text

@@ -210,3 +210,21 @@ def test_the_worked_example_in_the_docs(autumn, shop, company):
         (5_000, -3_000, 30, 1_970, 0),
     ]
     assert payable(company) == 0
+
+
+def test_statement_names_the_account_paid_to_and_the_issuers_contact(autumn, shop):
+    wallet, store = shop
+    company = store.company
+    company.bank_code, company.bank_name_kana, company.branch_code = "0005", "ﾐﾂﾋﾞｼ", "123"
+    company.branch_name_kana, company.account_number = "ﾎﾝﾃﾝ", "7654321"
+    company.account_holder_kana = "ｶ)ﾃｽﾄ"
+    company.save()
+    autumn.contact = "テスト市 商工観光課\n電話 022-000-0000"
+    autumn.save()
+    pay(wallet, store, 2_000, date(2026, 10, 2), "one")
+    payout = close(autumn, date(2026, 10, 15))
+    services.payout_statement_issue(payout=payout)
+    payout.refresh_from_db()
+    text = " ".join(pdf_text(payout.statement.read()).split())
+    assert "振込先" in text and "7654321" in text and "ﾐﾂﾋﾞｼ" in text
+    assert "022-000-0000" in text
