@@ -193,6 +193,10 @@ TASKS = {
     }
 }
 
+# The worker (`manage.py run_worker`) beats this often; /readyz fails after this much silence.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
+WORKER_MAX_SILENCE_SECONDS = env_int("WORKER_MAX_SILENCE_SECONDS", 60)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from core.health import healthz, readyz
 from merchants.portal.forms import AdminSignInForm
 from merchants.portal.views.auth import admin_password_change
 
@@ -13,13 +13,9 @@ admin.site.index_title = _("City staff")
 admin.site.login_form = AdminSignInForm
 
 
-def healthz(request):
-    """For load balancers and deployment checks: the app answers. No database, no session."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/password_change/", admin_password_change),
     path("admin/", admin.site.urls),
