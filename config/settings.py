@@ -15,6 +15,9 @@ load_dotenv(BASE_DIR / ".env")
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "insecure-dev-key" if DEBUG else None)
+# Rotating SECRET_KEY: put the old key here (comma-separated) until sessions, password-reset links
+# and signed cookies made with it have expired; then drop it.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 # PINs are hashed with their own key so that rotating SECRET_KEY keeps every PIN working.
 PIN_HASH_KEY = env_str("PIN_HASH_KEY", SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -41,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -197,14 +201,58 @@ TASKS = {
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
 WORKER_MAX_SILENCE_SECONDS = env_int("WORKER_MAX_SILENCE_SECONDS", 60)
 
+# Logs (docs/operations.md): text or one JSON object per line (LOG_FORMAT=json), each with the
+# request id; every handler scrubs PINs, passwords, codes, tokens and keys. gunicorn's own access
+# log is not needed: core.logs.RequestLogMiddleware writes one line per request.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "core.logs.RequestIdFilter"},
+        "scrub": {"()": "core.logs.ScrubFilter"},
+    },
+    "formatters": {
+        "text": {"()": "core.logs.TextFormatter"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request_id", "scrub"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own copies of every request line: the access line above already says it.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "voucher.request": {"level": env_str("ACCESS_LOG_LEVEL", "INFO")},
+    },
 }
 AXES_VERBOSE = False
+
+# Prometheus at /metrics, only with "Authorization: Bearer <METRICS_TOKEN>"; 404 while unset.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# Error reports to Sentry when SENTRY_DSN is set: no personal data, the log scrubbing applied.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    from core.logs import sentry_before_send
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        send_default_pii=False,
+        max_request_body_size="never",
+        include_local_variables=False,
+        before_send=sentry_before_send,
+        traces_sample_rate=0,
+    )
 
 # --- Merchant admin ---
 # No "ip_address" lock: it would shut out every account behind a shop's shared address. The

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from core.health import healthz, readyz
+from core.metrics import metrics_view
 from merchants.portal.forms import AdminSignInForm
 from merchants.portal.views.auth import admin_password_change
 
@@ -16,6 +17,7 @@ admin.site.login_form = AdminSignInForm
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/password_change/", admin_password_change),
     path("admin/", admin.site.urls),
