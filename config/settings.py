@@ -234,6 +234,15 @@ LOGGING = {
 }
 AXES_VERBOSE = False
 
+# Who is mailed when the nightly check_ledger (manage.py housekeeping) finds a violation.
+ADMINS = env_list("ADMINS")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Days kept by manage.py housekeeping: finished background-task results, sign-in logs (django-axes).
+HOUSEKEEPING_DAYS = {
+    "task_results": env_int("TASK_RESULT_DAYS", 14),
+    "access_logs": env_int("ACCESS_LOG_DAYS", 90),
+}
+
 # Prometheus at /metrics, only with "Authorization: Bearer <METRICS_TOKEN>"; 404 while unset.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
