@@ -25,3 +25,8 @@ urlpatterns = [
     path("merchant/", include("merchants.portal.urls")),
     path("", include("payments.urls")),
 ]
+
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"
