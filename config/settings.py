@@ -88,6 +88,22 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Through PgBouncer in transaction pooling: no server-side cursors (a cursor outlives the
+# transaction's server connection). The worker and manage.py commands connect directly, so their
+# .iterator() loops stay bounded in memory (docs/operations.md, "Scaling").
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+    "DB_DISABLE_SERVER_SIDE_CURSORS", False
+)
+# A streaming replica for heavy reads (core/db.py), with a fallback to the primary past the lag.
+if replica_url := env_str("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = database_from_url(replica_url) | {
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["core.db.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 10)
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "merchants.User"

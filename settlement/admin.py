@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyInline
 from core.audit import audit_log
+from core.db import heavy_reads
 from core.exceptions import DomainError
 from settlement import charts, selectors, services, zengin
 from settlement.models import PayingAccount, Payout, PayoutLine, SettlementRun
@@ -108,7 +109,8 @@ class SettlementRunAdmin(admin.ModelAdmin):
         if not request.user.has_perm("settlement.view_payout"):
             raise PermissionDenied
         programme = get_object_or_404(Programme, pk=programme_id)
-        figures = selectors.programme_figures(programme)
+        with heavy_reads():
+            figures = selectors.programme_figures(programme)
         return TemplateResponse(
             request,
             "admin/settlement/dashboard.html",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.dates import add_months
+from core.db import heavy_read
 from core.exceptions import DomainError
 from merchants import services
 from merchants.models import ExportFile, User
@@ -42,6 +43,7 @@ from payments.qr_sheet import render_pdf, render_png
 
 
 @merchant_required
+@heavy_read
 def home(request):
     """トップページ"""
     return render(
@@ -56,6 +58,7 @@ def home(request):
 
 
 @merchant_required
+@heavy_read
 def history(request):
     """利用実績: today by default; a payment shows up the moment it is committed."""
     form = HistoryForm(request.GET or None, user=request.user)
@@ -139,6 +142,7 @@ def _aggregate_page(request, form_class, template, initial, compute):
 
 
 @merchant_required
+@heavy_read
 def monthly(request):
     """月別利用実績"""
     today = timezone.localdate()
@@ -152,6 +156,7 @@ def monthly(request):
 
 
 @merchant_required
+@heavy_read
 def daily(request):
     """日別利用実績"""
     today = timezone.localdate()
