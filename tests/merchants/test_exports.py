@@ -138,3 +138,16 @@ def test_reservation_refuses_a_range_beyond_three_months(client, merchant_login,
     )
     assert "期間は最大3ヶ月までです" in response.content.decode()
     assert not ExportFile.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_whose_file_is_gone_says_so(client, merchant_login, company_admin, data):
+    """After a restore without the media files, or on a server without the shared folder."""
+    merchant_login(client, company_admin)
+    reserve(client)
+    run_worker()
+    export = ExportFile.objects.get()
+    export.file.storage.delete(export.file.name)
+    response = client.get(f"/merchant/downloads/{export.pk}/", follow=True)
+    assert response.redirect_chain == [("/merchant/downloads/", 302)]
+    assert "このファイルはサーバーにありません" in response.content.decode()

@@ -345,6 +345,14 @@ def export_download(request, pk):
         status=ExportFile.Status.DONE,
         expires_at__gt=timezone.now(),
     )
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError:  # restored without its files, or a lost disk: say so, never a 500
+        messages.error(
+            request,
+            _("This file is no longer on the server. Please request the CSV export again."),
+        )
+        return redirect("merchants:exports")
     services.audit_log(
         action="merchants.export.downloaded",
         actor=request.user,
@@ -352,7 +360,7 @@ def export_download(request, pk):
         company=export.company,
     )
     return FileResponse(
-        export.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=export.filename,
         content_type=f"text/csv; charset={'shift_jis' if export.encoding == 'cp932' else 'utf-8'}",
