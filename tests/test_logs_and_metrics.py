@@ -19,7 +19,15 @@ from tests import factories
 from tests.subprocesses import HOST, ROOT, database_url
 
 PORT = 8106
-SECRETS = ["4321", "135790", "tok-abcdef", "sekrit-bearer-value", "Hunter2-pass", "K3Y-9f8e7d"]
+SECRETS = [
+    "4321",
+    "135790",
+    "tok-abcdef",
+    "sekrit-bearer-value",
+    "Hunter2-pass",
+    "K3Y-9f8e7d",
+    "SGVsbG8tc2Vrcml0",
+]
 
 
 def start_gunicorn(tmp_path, **env):
@@ -81,13 +89,13 @@ def test_json_logs_carry_the_request_id_and_no_secret(tmp_path):
         )
         assert status == 401  # no such key
         assert headers["X-Request-ID"] == "req-abc-123"
-        # A sign-in post carrying a password and a PIN (refused by CSRF, which logs a warning).
+        # A post carrying a password and a PIN in its body and query, with a wrong key.
         status, headers, _ = request(
-            "/login/?password=Hunter2-pass",
-            data=b"ticket_number=12345678901&pin=4321&password=Hunter2-pass",
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            "/api/v1/payments?password=Hunter2-pass",
+            data=b'{"ticket_number": "12345678901", "pin": "4321", "password": "Hunter2-pass"}',
+            headers={"Content-Type": "application/json", "Authorization": "Basic SGVsbG8tc2Vrcml0"},
         )
-        assert status == 403
+        assert status == 401
         made_up = headers["X-Request-ID"]
         assert len(made_up) == 32
         # A forged id (a newline would start a fake log line) is replaced.
@@ -108,8 +116,9 @@ def test_json_logs_carry_the_request_id_and_no_secret(tmp_path):
     assert first["status"] == 401
     assert isinstance(first["duration_ms"], float)
     assert first["time"].endswith("+00:00")
-    csrf = [line for line in lines if line["request_id"] == made_up]
-    assert {line["logger"] for line in csrf} >= {"voucher.request", "django.security.csrf"}
+    second = next(line for line in access if line["request_id"] == made_up)
+    assert second["method"] == "POST"
+    assert second["path"] == "/api/v1/payments?password=[scrubbed]"
 
 
 @pytest.mark.parametrize(
