@@ -16,6 +16,9 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 accesslog = None
 errorlog = "-"
 graceful_timeout = 30
+# Longer than nginx's upstream keepalive (60 s): otherwise gunicorn closes an idle connection just
+# as nginx reuses it, the request fails with "connection reset" and nginx marks the server down.
+keepalive = int(os.environ.get("WEB_KEEPALIVE", "75"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 

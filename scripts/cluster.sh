@@ -202,9 +202,10 @@ http {
   uwsgi_temp_path $C/nginx/uwsgi;
   scgi_temp_path $C/nginx/scgi;
   upstream voucher_app {
-    server 127.0.0.1:$APP1 max_fails=1 fail_timeout=10s;
-    server 127.0.0.1:$APP2 max_fails=1 fail_timeout=10s;
+    server 127.0.0.1:$APP1 max_fails=3 fail_timeout=10s;
+    server 127.0.0.1:$APP2 max_fails=3 fail_timeout=10s;
     keepalive 32;
+    keepalive_timeout 60s;
   }
   map \$http_x_request_id \$req_id { default \$http_x_request_id; "" \$request_id; }
   server {

@@ -192,7 +192,7 @@ def drive(store, raw_key, wallets, results, stop, phase):
             key = f"c{n}-{i}"
             payload = json.dumps({"code": code, "amount": 100 + i % 50}).encode()
             started = time.perf_counter()
-            for attempt in range(10):
+            for attempt in range(20):
                 try:
                     status, headers, body = till.request(
                         "POST",
@@ -223,7 +223,9 @@ def drive(store, raw_key, wallets, results, stop, phase):
                 if status and status < 500:
                     results.append(("pay", status, None, 0, "", phase[0], body[:200]))
                     break
-                time.sleep(0.1 * (attempt + 1))  # 502/503/connection lost: the same request again
+                time.sleep(
+                    min(0.1 * (attempt + 1), 0.5)
+                )  # 502/503/connection lost: the same request again
             else:
                 results.append(("pay", status, None, 0, "", phase[0], "gave up"))
 
