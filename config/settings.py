@@ -1,6 +1,7 @@
 """Settings for the voucher project. Everything that differs per deployment comes from the
 environment (see .env.example); defaults are the safe, production ones."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -261,6 +262,9 @@ HOUSEKEEPING_DAYS = {
     "access_logs": env_int("ACCESS_LOG_DAYS", 90),
 }
 
+# prometheus-client switches to multiprocess files when the variable exists at all, even empty.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 # Prometheus at /metrics, only with "Authorization: Bearer <METRICS_TOKEN>"; 404 while unset.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
