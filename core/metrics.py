@@ -14,7 +14,6 @@ from django.db import connection
 from django.http import Http404, HttpResponse
 from django.tasks import TaskResultStatus
 from django.views.decorators.cache import never_cache
-from django_tasks_db.models import DBTaskResult
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -52,6 +51,8 @@ class TaskQueueCollector:
     """Background tasks waiting and the age of the oldest, per queue, from django-tasks-db."""
 
     def collect(self):
+        from django_tasks_db.models import DBTaskResult  # core.exceptions imports this module early
+
         depth = GaugeMetricFamily(
             "voucher_task_queue_depth", "Background tasks waiting to run.", labels=["queue"]
         )
