@@ -151,3 +151,23 @@ def test_an_export_whose_file_is_gone_says_so(client, merchant_login, company_ad
     response = client.get(f"/merchant/downloads/{export.pk}/", follow=True)
     assert response.redirect_chain == [("/merchant/downloads/", 302)]
     assert "このファイルはサーバーにありません" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_exports_are_stored_through_the_storages_api(
+    client, merchant_login, company_admin, data, settings, media_root
+):
+    """Another backend in STORAGES (here in memory; S3 in production) holds the file: nothing is
+    written under MEDIA_ROOT, and the download still works from any server."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    merchant_login(client, company_admin)
+    reserve(client)
+    run_worker()
+    export = ExportFile.objects.get()
+    assert export.status == "done" and export.row_count == 3
+    assert not (media_root / "exports").exists()
+    raw = b"".join(client.get(f"/merchant/downloads/{export.pk}/").streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf") and data[0].number.encode() in raw
