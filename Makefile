@@ -4,13 +4,14 @@ VENV := .venv/bin
 MANAGE := $(VENV)/python manage.py
 BIND ?= 127.0.0.1:8000
 
-.PHONY: help setup demo test lint format bench bench-pos bench-merchant bench-settlement bench-notices messages
+.PHONY: help setup demo test lint format bench bench-pos bench-merchant bench-settlement bench-notices messages cluster-test
 
 help:
 	@echo "make demo   set everything up, load the demo data and serve http://$(BIND)"
 	@echo "make test   set everything up and run the whole suite"
 	@echo "make lint   ruff check, format check and the import-linter layer contracts"
 	@echo "make bench  ledger micro-benchmark"
+	@echo "make cluster-test  nginx, two app servers, PgBouncer, a replica: payments while one server dies"
 
 setup:
 	@bash scripts/setup.sh
@@ -53,3 +54,8 @@ bench-settlement: setup
 
 bench-notices: setup
 	$(VENV)/python scripts/bench_notices.py
+
+# nginx + two gunicorn app servers + PgBouncer + a primary and a streaming replica, all on
+# loopback under a temp dir; real payments while a CSV export runs and one app server is killed.
+cluster-test: setup
+	bash scripts/cluster.sh test; status=$$?; bash scripts/cluster.sh down; exit $$status

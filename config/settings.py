@@ -1,6 +1,7 @@
 """Settings for the voucher project. Everything that differs per deployment comes from the
 environment (see .env.example); defaults are the safe, production ones."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,9 @@ load_dotenv(BASE_DIR / ".env")
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "insecure-dev-key" if DEBUG else None)
+# Rotating SECRET_KEY: put the old key here (comma-separated) until sessions, password-reset links
+# and signed cookies made with it have expired; then drop it.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 # PINs are hashed with their own key so that rotating SECRET_KEY keeps every PIN working.
 PIN_HASH_KEY = env_str("PIN_HASH_KEY", SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -45,6 +49,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -61,6 +66,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# A form without its CSRF token gets its audience's Japanese 403 page (config/errors.py).
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -87,6 +94,22 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Through PgBouncer in transaction pooling: no server-side cursors (a cursor outlives the
+# transaction's server connection). The worker and manage.py commands connect directly, so their
+# .iterator() loops stay bounded in memory (docs/operations.md, "Scaling").
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+    "DB_DISABLE_SERVER_SIDE_CURSORS", False
+)
+# A streaming replica for heavy reads (core/db.py), with a fallback to the primary past the lag.
+if replica_url := env_str("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = database_from_url(replica_url) | {
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["core.db.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 10)
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "merchants.User"
@@ -114,7 +137,7 @@ USE_TZ = True
 FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -198,14 +221,74 @@ TASKS = {
     }
 }
 
+# The worker (`manage.py run_worker`) beats this often; /readyz fails after this much silence.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
+WORKER_MAX_SILENCE_SECONDS = env_int("WORKER_MAX_SILENCE_SECONDS", 60)
+
+# Logs (docs/operations.md): text or one JSON object per line (LOG_FORMAT=json), each with the
+# request id; every handler scrubs PINs, passwords, codes, tokens and keys. gunicorn's own access
+# log is not needed: core.logs.RequestLogMiddleware writes one line per request.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "core.logs.RequestIdFilter"},
+        "scrub": {"()": "core.logs.ScrubFilter"},
+    },
+    "formatters": {
+        "text": {"()": "core.logs.TextFormatter"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request_id", "scrub"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own copies of every request line: the access line above already says it.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "voucher.request": {"level": env_str("ACCESS_LOG_LEVEL", "INFO")},
+    },
 }
 AXES_VERBOSE = False
+
+# Who is mailed when the nightly check_ledger (manage.py housekeeping) finds a violation.
+ADMINS = env_list("ADMINS")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Days kept by manage.py housekeeping: finished background-task results, sign-in logs (django-axes).
+HOUSEKEEPING_DAYS = {
+    "task_results": env_int("TASK_RESULT_DAYS", 14),
+    "access_logs": env_int("ACCESS_LOG_DAYS", 90),
+}
+
+# prometheus-client switches to multiprocess files when the variable exists at all, even empty.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+# Prometheus at /metrics, only with "Authorization: Bearer <METRICS_TOKEN>"; 404 while unset.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# Error reports to Sentry when SENTRY_DSN is set: no personal data, the log scrubbing applied.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    from core.logs import sentry_before_send
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        send_default_pii=False,
+        max_request_body_size="never",
+        include_local_variables=False,
+        before_send=sentry_before_send,
+        traces_sample_rate=0,
+    )
 
 # --- Merchant admin ---
 # No "ip_address" lock: it would shut out every account behind a shop's shared address. The

@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from core.health import healthz, readyz
+from core.metrics import metrics_view
 from merchants.portal.forms import AdminSignInForm
 from merchants.portal.views.auth import admin_password_change
 
@@ -13,13 +14,10 @@ admin.site.index_title = _("City staff")
 admin.site.login_form = AdminSignInForm
 
 
-def healthz(request):
-    """For load balancers and deployment checks: the app answers. No database, no session."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/password_change/", admin_password_change),
     path("admin/otp/", include("merchants.portal.staff_urls")),
@@ -28,3 +26,8 @@ urlpatterns = [
     path("merchant/", include("merchants.portal.urls")),
     path("", include("payments.urls")),
 ]
+
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

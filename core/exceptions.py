@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from core import metrics
+
 
 class DomainError(Exception):
     code = "error"
@@ -13,6 +15,7 @@ class DomainError(Exception):
         if message is not None:
             self.message = message
         super().__init__(str(self))
+        metrics.domain_error_raised(self.code)
 
     def __str__(self):
         return str(self.message) % self.params if self.params else str(self.message)

@@ -45,3 +45,24 @@ class RateLimit(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.count}"
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per running background worker (`manage.py run_worker`), touched every few seconds.
+
+    django-tasks-db's worker records nothing while idle, so /readyz could not tell a quiet queue
+    from a dead worker. Times are the database's own clock, so app servers' clocks do not matter.
+    """
+
+    worker_id = models.CharField(_("worker ID"), max_length=64, unique=True)
+    hostname = models.CharField(_("host"), max_length=255)
+    pid = models.PositiveIntegerField(_("process ID"))
+    started_at = models.DateTimeField(_("started at"))
+    beat_at = models.DateTimeField(_("last heartbeat"), db_index=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self):
+        return f"{self.hostname}:{self.pid}"

@@ -9,6 +9,7 @@ Django admin and the merchant admin.
 import functools
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
@@ -17,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import metrics
 from core.audit import audit_log
 from core.exceptions import DomainError
 from core.formatting import grouped
@@ -219,6 +221,7 @@ def payment_create(
     The hot path of every payment, so its statements are SQL written by hand: a handful of
     round trips and no query compilation. Only `wallet.pk` is read from the wallet given.
     """
+    started = time.perf_counter()
     amount = ledger.check_amount(amount)
     if amount > Payment.MAX_AMOUNT:
         raise ValidationFailed(message=_("The amount is too large."))
@@ -282,6 +285,9 @@ def payment_create(
                 )
                 payment.pk, payment.entry_id = cursor.fetchone()
             payment._state.adding, payment._state.db = False, connection.alias
+            transaction.on_commit(
+                lambda: metrics.payment_recorded(mode, amount, time.perf_counter() - started)
+            )
             return payment
     except IntegrityError:
         # The same key raced in from another wallet's request: answer as a retry would.

@@ -134,8 +134,9 @@ def load(payments: int):
         email="m@example.jp",
     )
     sql(
-        """INSERT INTO wallets_resident (name, name_kana, email, phone, created_at)
-           SELECT 'r' || g, '', '', '', now() FROM generate_series(1, 20000) g"""
+        """INSERT INTO wallets_resident (name, name_kana, email, phone, address, postal_code,
+                                         created_at)
+           SELECT 'r' || g, '', '', '', '', '', now() FROM generate_series(1, 20000) g"""
     )
     sql(
         """INSERT INTO wallets_wallet (programme_id, resident_id, ticket_number, pin_hash,

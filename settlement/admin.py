@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core import charts
 from core.admin import ReadOnlyInline
 from core.audit import audit_log
+from core.db import heavy_reads
 from core.exceptions import DomainError
 from core.verification import fresh_verification_required
 from settlement import selectors, services, zengin
@@ -110,7 +111,8 @@ class SettlementRunAdmin(admin.ModelAdmin):
         if not request.user.has_perm("settlement.view_payout"):
             raise PermissionDenied
         programme = get_object_or_404(Programme, pk=programme_id)
-        figures = selectors.programme_figures(programme)
+        with heavy_reads():
+            figures = selectors.programme_figures(programme)
         return TemplateResponse(
             request,
             "admin/settlement/dashboard.html",

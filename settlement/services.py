@@ -368,7 +368,9 @@ def payout_mark_paid(*, payouts, paid_on: date, actor) -> int:
 
 
 def payout_statement_issue(*, payout: Payout) -> Payout:
-    """Render and store the 支払明細書 once; an issued statement is never rendered again."""
+    """Render and store the 支払明細書 once; an issued statement is never rendered again, unless
+    its file is gone (a restore without the media files, a lost disk): then it is rendered again
+    from the same payout and lines, and the audit log says so."""
     from settlement.statement import render_statement
 
     with transaction.atomic():
@@ -377,6 +379,15 @@ def payout_statement_issue(*, payout: Payout) -> Payout:
             .select_related("company", "programme")
             .get(pk=payout.pk)
         )
+        lost = bool(payout.statement) and not payout.statement.storage.exists(payout.statement.name)
+        if lost:
+            audit_log(
+                action="settlement.statement.regenerated",
+                obj=payout,
+                company=payout.company,
+                missing=payout.statement.name,
+            )
+            payout.statement = None
         if not payout.statement:
             late = list(
                 PayoutLine.objects.filter(payout=payout, kind=PayoutLine.Kind.LATE)

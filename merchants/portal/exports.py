@@ -4,9 +4,13 @@ An export keeps the Scope it was asked in, so a later change to the requesting u
 widen what the file holds.
 """
 
+import io
+import tempfile
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -68,7 +72,7 @@ def export_scope(export: ExportFile) -> Scope:
 
 
 def export_write(*, export: ExportFile) -> ExportFile:
-    """Stream the rows into a file under MEDIA_ROOT: one chunk of rows in memory at a time."""
+    """Stream the rows into a file in the default storage: one chunk of rows in memory at a time."""
     from merchants.portal.selectors import HistoryFilters, payment_export_rows, value_types_for
 
     export.status = ExportFile.Status.RUNNING
@@ -87,12 +91,13 @@ def export_write(*, export: ExportFile) -> ExportFile:
         cancelled_label = str(_("Cancelled"))
         modes = {str(value): str(label) for value, label in Payment.Mode.choices}
     name = f"exports/{export.company_id}/{export.pk}-{export.filename}"
-    path = settings.MEDIA_ROOT / name
-    path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
-    try:
-        # cp932 has no code for some characters (e.g. emoji in a store name): they become "?".
-        with open(path, "w", encoding=export.encoding, errors="replace", newline="") as out:
+    # Written to a local temporary file, then stored through STORAGES["default"] (the shared
+    # MEDIA_ROOT, or S3), so any app server can serve what any worker wrote.
+    with tempfile.TemporaryFile() as spool:
+        try:
+            # cp932 has no code for some characters (e.g. emoji in a store name): they become "?".
+            out = io.TextIOWrapper(spool, encoding=export.encoding, errors="replace", newline="")
             writer = SafeWriter(out)
             writer.writerow(header)
             for (
@@ -120,13 +125,17 @@ def export_write(*, export: ExportFile) -> ExportFile:
                     ]
                 )
                 rows += 1
-    except Exception:
-        path.unlink(missing_ok=True)
-        export.status = ExportFile.Status.FAILED
-        export.save(update_fields=["status"])
-        raise
-    export.file.name = name
-    export.size = path.stat().st_size
+            out.flush()
+            out.detach()
+            size = spool.tell()
+            spool.seek(0)
+            stored = default_storage.save(name, File(spool, name=name))
+        except Exception:
+            export.status = ExportFile.Status.FAILED
+            export.save(update_fields=["status"])
+            raise
+    export.file.name = stored
+    export.size = size
     export.row_count = rows
     export.status = ExportFile.Status.DONE
     export.finished_at = timezone.now()

@@ -3,6 +3,7 @@
 from django.tasks import task
 from django.utils import translation
 
+from core.db import heavy_reads
 from merchants.models import ExportFile
 from merchants.portal import exports
 from merchants.portal.forms import PasswordResetForm
@@ -13,7 +14,8 @@ def write_export(*, export_id: int) -> int:
     export = ExportFile.objects.get(pk=export_id)
     if export.status != ExportFile.Status.PENDING:
         return export.row_count  # a retried task: the file is there or failed already
-    return exports.export_write(export=export).row_count
+    with heavy_reads():  # the rows from the replica when it is fresh; writes stay on the primary
+        return exports.export_write(export=export).row_count
 
 
 @task

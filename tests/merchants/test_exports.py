@@ -191,3 +191,36 @@ def test_a_store_name_that_looks_like_a_formula_is_written_as_text(
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[1][2] == "'=cmd|' /C calc'!A0"
     assert rows[1][6] == "300"  # numbers stay numbers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_whose_file_is_gone_says_so(client, merchant_login, company_admin, data):
+    """After a restore without the media files, or on a server without the shared folder."""
+    merchant_login(client, company_admin)
+    reserve(client)
+    run_worker()
+    export = ExportFile.objects.get()
+    export.file.storage.delete(export.file.name)
+    response = client.get(f"/merchant/downloads/{export.pk}/", follow=True)
+    assert response.redirect_chain == [("/merchant/downloads/", 302)]
+    assert "このファイルはサーバーにありません" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_exports_are_stored_through_the_storages_api(
+    client, merchant_login, company_admin, data, settings, media_root
+):
+    """Another backend in STORAGES (here in memory; S3 in production) holds the file: nothing is
+    written under MEDIA_ROOT, and the download still works from any server."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    merchant_login(client, company_admin)
+    reserve(client)
+    run_worker()
+    export = ExportFile.objects.get()
+    assert export.status == "done" and export.row_count == 3
+    assert not (media_root / "exports").exists()
+    raw = b"".join(client.get(f"/merchant/downloads/{export.pk}/").streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf") and data[0].number.encode() in raw

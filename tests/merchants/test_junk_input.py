@@ -19,7 +19,7 @@ def signed_in(client, merchant_login, company_admin):
 def test_cancelling_a_malformed_number_is_not_found(signed_in, method, number):
     response = getattr(signed_in, method)(f"/merchant/payments/{number}/cancel/")
     assert response.status_code == 404
-    assert b"Not Found" in response.content
+    assert "ページが見つかりません" in response.content.decode()  # the Japanese 404 page
 
 
 @pytest.mark.django_db

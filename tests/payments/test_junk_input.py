@@ -9,7 +9,7 @@ from django.utils import timezone
 def test_resident_payment_pages_are_not_found(resident, path):
     response = resident.get(path)
     assert response.status_code == 404
-    assert b"Not Found" in response.content
+    assert "ページが見つかりません" in response.content.decode()  # the Japanese 404 page
 
 
 @pytest.mark.parametrize("query", ["n=%00", "n=ok&n=%00", "n=" + "a" * 41])
@@ -30,7 +30,7 @@ def test_the_code_status_poll_refuses_junk_nonces(resident, query):
 def test_store_app_payment_pages_are_not_found(store_app, path):
     response = store_app.get(path)
     assert response.status_code == 404
-    assert b"Not Found" in response.content
+    assert "ページが見つかりません" in response.content.decode()  # the Japanese 404 page
 
 
 @pytest.mark.parametrize(

@@ -138,3 +138,20 @@ def test_two_programmes_payouts_are_told_apart_and_link_to_their_own_breakdown(
         assert f"支払明細書_{programme.code}_20261001-20261015.pdf" in unquote(
             pdf["Content-Disposition"]
         )
+
+
+def test_a_statement_whose_file_is_gone_is_rendered_again(admin_client, closed):
+    """After a restore without the media files: a PDF again, never a 500, and the log says so."""
+    from core.models import AuditLog
+
+    ours, _theirs = closed
+    url = reverse("settlement:statement", args=[ours.pk])
+    assert admin_client.get(url).status_code == 200
+    ours.refresh_from_db()
+    ours.statement.storage.delete(ours.statement.name)
+    again = admin_client.get(url)
+    assert again.status_code == 200
+    assert b"".join(again.streaming_content).startswith(b"%PDF")
+    ours.refresh_from_db()
+    assert ours.statement.storage.exists(ours.statement.name)
+    assert AuditLog.objects.filter(action="settlement.statement.regenerated").count() == 1

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core import charts
 from core.dates import add_months
+from core.db import heavy_read
 from core.exceptions import DomainError
 from merchants import services
 from merchants.models import BankAccountChange, ExportFile, User
@@ -45,6 +46,7 @@ from payments.qr_sheet import render_pdf, render_png
 
 
 @merchant_required
+@heavy_read
 def home(request):
     """トップページ"""
     return render(
@@ -60,6 +62,7 @@ def home(request):
 
 
 @merchant_required
+@heavy_read
 def history(request):
     """利用実績: today by default; a payment shows up the moment it is committed."""
     form = HistoryForm(request.GET or None, user=request.user)
@@ -150,6 +153,7 @@ def _aggregate_page(request, form_class, template, initial, compute, *, by_month
 
 
 @merchant_required
+@heavy_read
 def monthly(request):
     """月別利用実績"""
     today = timezone.localdate()
@@ -164,6 +168,7 @@ def monthly(request):
 
 
 @merchant_required
+@heavy_read
 def daily(request):
     """日別利用実績"""
     today = timezone.localdate()
@@ -387,6 +392,14 @@ def export_download(request, pk):
         status=ExportFile.Status.DONE,
         expires_at__gt=timezone.now(),
     )
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError:  # restored without its files, or a lost disk: say so, never a 500
+        messages.error(
+            request,
+            _("This file is no longer on the server. Please request the CSV export again."),
+        )
+        return redirect("merchants:exports")
     services.audit_log(
         action="merchants.export.downloaded",
         actor=request.user,
@@ -394,7 +407,7 @@ def export_download(request, pk):
         company=export.company,
     )
     return FileResponse(
-        export.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=export.filename,
         content_type=f"text/csv; charset={'shift_jis' if export.encoding == 'cp932' else 'utf-8'}",
