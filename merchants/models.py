@@ -136,6 +136,10 @@ class BankAccountChange(models.Model):
         super().clean_fields(exclude)
 
 
+def new_sheet_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
 def new_passcode() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
@@ -157,6 +161,11 @@ class Store(models.Model):
         default=new_passcode,
         validators=[digits, MinLengthValidator(6)],
         help_text=_("Six digits printed on the QR sheet, unique in the programme."),
+    )
+    # In the QR sheet's URL: random per store and stored, so rotating SECRET_KEY voids no
+    # sheet taped in a shop; a new token (admin) voids that store's old sheets only.
+    sheet_token = models.CharField(
+        _("QR sheet token"), max_length=32, unique=True, default=new_sheet_token, editable=False
     )
     is_small_local = models.BooleanField(
         _("small/local store"),

@@ -14,8 +14,10 @@ from merchants.models import (
     BANK_FIELDS,
     BankAccountChange,
     Company,
+    Store,
     Terminal,
     User,
+    new_sheet_token,
     new_terminal_password,
 )
 from merchants.tokens import welcome_token_generator
@@ -43,6 +45,17 @@ def terminal_password_regenerate(*, actor: User, terminal: Terminal) -> Terminal
         terminal_id=terminal.terminal_id,
     )
     return terminal
+
+
+def store_sheet_token_rotate(*, store: Store, actor) -> Store:
+    """A new QR sheet URL for one store (a sheet was stolen or copied): its printed sheets stop
+    working at once and must be reprinted."""
+    store.sheet_token = new_sheet_token()
+    store.save(update_fields=["sheet_token"])
+    audit_log(
+        action="merchants.store.sheet_token_rotated", actor=actor, obj=store, company=store.company
+    )
+    return store
 
 
 def terminal_setup_unlock(*, actor: User, terminal: Terminal) -> Terminal:

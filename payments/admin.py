@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import AutocompleteAdmin, ReadOnlyInline
 from core.exceptions import DomainError
 from core.verification import fresh_verification_required
+from merchants import services as merchant_services
 from merchants.models import Store, Terminal
 from payments import services
 from payments.models import ApiKey, CpmCode, Payment, PaymentSplit
@@ -114,7 +115,23 @@ class StoreAdmin(AutocompleteAdmin):
     list_select_related = ["company", "programme"]
     autocomplete_fields = ["company"]
     inlines = [TerminalInline]
-    actions = [download_qr_sheets]
+    actions = [download_qr_sheets, "new_sheet_token"]
+
+    @admin.action(description=_("Issue a new QR sheet token (the old sheets stop working)"))
+    @fresh_verification_required
+    def new_sheet_token(self, request, queryset):
+        stores = list(queryset)
+        for store in stores:
+            merchant_services.store_sheet_token_rotate(store=store, actor=request.user)
+        self.message_user(
+            request,
+            _(
+                "New QR sheet tokens for %(count)s stores: their printed sheets no longer work."
+                " Print the new sheets and replace them in the shops."
+            )
+            % {"count": len(stores)},
+            messages.WARNING,
+        )
 
 
 class ApiKeyForm(forms.ModelForm):

@@ -19,17 +19,23 @@ STORE_TOKEN_SALT = "payments.store-pay"
 
 
 def store_pay_token(store: Store) -> str:
-    """The QR sheet's URL carries a signed store pk: nobody can walk through store numbers.
-    No timestamp, so a sheet printed again carries the same URL."""
-    return signing.Signer(salt=STORE_TOKEN_SALT).sign_object(store.pk)
+    """The QR sheet's URL carries the store's random token: nobody can walk through store
+    numbers, a sheet printed again carries the same URL, and rotating SECRET_KEY changes
+    nothing."""
+    return store.sheet_token
 
 
 def store_by_pay_token(token: str) -> Store | None:
+    stores = Store.objects.select_related("programme").filter(is_active=True)
+    if ":" not in token:
+        return stores.filter(sheet_token=token[:32]).first()
+    # Sheets printed before the tokens carried a signed store pk; they work until reprinted
+    # (or until SECRET_KEY and its fallbacks no longer sign them).
     try:
         pk = signing.Signer(salt=STORE_TOKEN_SALT).unsign_object(token)
     except (signing.BadSignature, ValueError):
         return None
-    return Store.objects.select_related("programme").filter(pk=pk, is_active=True).first()
+    return stores.filter(pk=pk).first()
 
 
 def store_pay_url(store: Store) -> str:

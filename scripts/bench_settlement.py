@@ -70,16 +70,18 @@ def generate(payments: int, companies: int) -> int:
         )
         sql(
             """INSERT INTO merchants_store (company_id, programme_id, code, name, passcode,
-                   is_small_local, address, phone, is_active, created_at)
+                   is_small_local, address, phone, is_active, created_at, sheet_token)
                SELECT c.id, %(programme)s, 'BS' || c.code, c.name || ' 本店',
                       lpad(row_number() OVER (ORDER BY c.id)::text, 6, '0'),
-                      c.id %% 3 = 0, '', '', true, now()
+                      c.id %% 3 = 0, '', '', true, now(), md5(random()::text)
                FROM merchants_company c""",
             p,
         )
         sql(
-            """INSERT INTO wallets_resident (name, name_kana, email, phone, created_at)
-               SELECT 'ベンチ市民' || i, '', '', '', now() FROM generate_series(1, %(wallets)s) i""",
+            """INSERT INTO wallets_resident (name, name_kana, email, phone, postal_code, address,
+                   created_at)
+               SELECT 'ベンチ市民' || i, '', '', '', '', '', now()
+               FROM generate_series(1, %(wallets)s) i""",
             p,
         )
         sql(

@@ -81,3 +81,31 @@ def test_the_sheet_is_japanese_whatever_the_browser_and_names_the_programme_cont
     text = pdf_text(b"".join(response.streaming_content))
     assert "パスコード" in text and "Passcode" not in text
     assert "022-000-0000" in text
+
+
+def test_rotating_secret_key_voids_no_sheet_and_a_new_store_token_voids_its_own(
+    resident, small_store, large_store, settings, city_staff
+):
+    """Sheets carry a random per-store token stored in the database, not a SECRET_KEY signature."""
+    from django.test import Client
+
+    from tests import factories as f
+
+    url = f"/pay/s/{store_pay_token(small_store)}/"
+    other = f"/pay/s/{store_pay_token(large_store)}/"
+    assert resident.get(url).status_code == 200
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-brand-new-key-after-rotation-" + "x" * 30
+    assert resident.get(url).status_code == 200  # still works
+
+    staff = f.staff_login(Client(), city_staff)
+    response = staff.post(
+        "/admin/merchants/store/",
+        {"action": "new_sheet_token", "_selected_action": [small_store.pk]},
+        follow=True,
+    )
+    assert "印刷" in response.content.decode()
+    assert resident.get(url).status_code == 404  # the old sheet of that store only
+    assert resident.get(other).status_code == 200
+    small_store.refresh_from_db()
+    assert resident.get(f"/pay/s/{store_pay_token(small_store)}/").status_code == 200
