@@ -6,6 +6,7 @@ from django.test import Client
 
 from merchants.models import Terminal
 from payments.access import TERMINAL_COOKIE, remember_terminal
+from tests import factories
 
 BACK = {
     "/nope/": ("/", "トップページへ戻る", "r-header"),
@@ -34,7 +35,7 @@ def test_404_in_each_audience_look_with_a_way_back(client, path):
 
 @pytest.mark.django_db
 def test_404_in_django_admin_keeps_the_admin_look(client, city_staff):
-    client.force_login(city_staff)
+    factories.staff_login(client, city_staff)
     response = client.get("/admin/wallets/nothing-here/")
     assert response.status_code == 404
     html = page(response)
