@@ -274,3 +274,18 @@ def test_password_reset_mails_are_rate_limited(client, company_admin):
         assert response["Location"] == "/merchant/password/reset/sent/"
     run_worker()
     assert len(mail.outbox) == 3
+
+
+@pytest.mark.django_db
+def test_the_forced_change_refuses_the_initial_password_again(client, newcomer):
+    """All three fields the same would leave the password someone else chose in place."""
+    sign_in_password(client, newcomer)
+    client.post(CODE, {"code": last_code()})
+    response = client.post(
+        "/merchant/password/change/",
+        {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+    assert response.status_code == 200
+    assert "現在のパスワードとは別のパスワードにしてください" in response.content.decode()
+    newcomer.refresh_from_db()
+    assert newcomer.must_change_password
