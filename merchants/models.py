@@ -223,6 +223,9 @@ class Terminal(models.Model):
     setup_password = models.CharField(
         _("terminal password"), max_length=16, default=new_terminal_password
     )
+    # In every paired device's cookie: a new one (new password, or 接続解除) unpairs them all,
+    # a lost phone included, with its signed-in staff.
+    pairing = models.CharField(_("pairing"), max_length=32, blank=True, default="", editable=False)
     external_id = models.CharField(_("external terminal ID"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

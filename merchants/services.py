@@ -1,5 +1,7 @@
 """Merchant-side rules that span models (users, terminals, exports)."""
 
+import secrets
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -34,9 +36,10 @@ def send_templated_mail(*, template: str, to: str, context: dict) -> None:
 
 
 def terminal_password_regenerate(*, actor: User, terminal: Terminal) -> Terminal:
-    """A new terminal password; devices already set up keep working, new set-ups need it."""
+    """A new terminal password: every device set up with the old one is unpaired at once."""
     terminal.setup_password = new_terminal_password()
-    terminal.save(update_fields=["setup_password"])
+    terminal.pairing = secrets.token_urlsafe(16)
+    terminal.save(update_fields=["setup_password", "pairing"])
     audit_log(
         action="merchants.terminal.password_regenerated",
         actor=actor,
@@ -56,6 +59,20 @@ def store_sheet_token_rotate(*, store: Store, actor) -> Store:
         action="merchants.store.sheet_token_rotated", actor=actor, obj=store, company=store.company
     )
     return store
+
+
+def terminal_unpair(*, actor: User, terminal: Terminal) -> Terminal:
+    """接続解除: every device set up for this terminal must be set up again (the password stays)."""
+    terminal.pairing = secrets.token_urlsafe(16)
+    terminal.save(update_fields=["pairing"])
+    audit_log(
+        action="merchants.terminal.unpaired",
+        actor=actor,
+        obj=terminal,
+        company=terminal.store.company,
+        terminal_id=terminal.terminal_id,
+    )
+    return terminal
 
 
 def terminal_setup_unlock(*, actor: User, terminal: Terminal) -> Terminal:

@@ -55,18 +55,20 @@ def resident_required(view):
 
 
 def paired_terminal(request) -> Terminal | None:
-    terminal_pk = request.get_signed_cookie(
+    value = request.get_signed_cookie(
         TERMINAL_COOKIE,
         default=None,
         salt=TERMINAL_COOKIE_SALT,
         max_age=TERMINAL_COOKIE_AGE.total_seconds(),
     )
-    if terminal_pk is None:
+    if value is None:
         return None
+    # "pk:pairing"; a device paired before pairings existed holds "pk" (pairing "").
+    terminal_pk, _sep, pairing = value.partition(":")
     return (
         Terminal.store_apps_in_use()
         .select_related("store__company", "store__programme")
-        .filter(pk=terminal_pk)
+        .filter(pk=terminal_pk, pairing=pairing)
         .first()
     )
 
@@ -74,7 +76,7 @@ def paired_terminal(request) -> Terminal | None:
 def remember_terminal(response, terminal: Terminal) -> None:
     response.set_signed_cookie(
         TERMINAL_COOKIE,
-        str(terminal.pk),
+        f"{terminal.pk}:{terminal.pairing}" if terminal.pairing else str(terminal.pk),
         salt=TERMINAL_COOKIE_SALT,
         max_age=int(TERMINAL_COOKIE_AGE.total_seconds()),
         secure=settings.SECURE_COOKIES,

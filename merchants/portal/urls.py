@@ -26,6 +26,7 @@ urlpatterns = [
     path("terminals/", pages.terminals, name="terminals"),
     path("terminals/<int:pk>/password/", pages.terminal_password, name="terminal_password"),
     path("terminals/<int:pk>/unlock/", pages.terminal_unlock, name="terminal_unlock"),
+    path("terminals/<int:pk>/unpair/", pages.terminal_unpair, name="terminal_unpair"),
     path("users/", pages.users, name="users"),
     path("users/new/", pages.user_create, name="user_create"),
     path("users/<int:pk>/deactivate/", pages.user_deactivate, name="user_deactivate"),

@@ -247,3 +247,32 @@ def test_history_shows_numbers_and_searches_by_range_number_and_method(
     assert listed(date=timezone.localtime(three_days_ago).date().isoformat()) == {old.number}
     refused = store_app.get("/store/payments/", {"start": "2026-01-01", "end": "2026-03-31"})
     assert refused.status_code == 400 and "31日" in refused.content.decode()
+
+
+def test_a_new_terminal_password_or_disconnect_unpairs_every_device(
+    store_app, app_terminal, company_admin, merchant_login
+):
+    """A lost phone stops working, signed-in staff and all; the merchant can also disconnect
+    without changing the password."""
+    from django.test import Client
+
+    assert store_app.get("/store/pay/").status_code == 200
+    admin = merchant_login(Client(), company_admin)
+    admin.post(f"/merchant/terminals/{app_terminal.pk}/password/")
+    lost = store_app.get("/store/pay/")
+    assert lost.status_code == 302 and "/store/setup/" in lost["Location"]
+
+    app_terminal.refresh_from_db()
+    again = pair(Client(), app_terminal)  # set up again with the new password
+    again.force_login(
+        factories.user(
+            "again-staff",
+            role="store_staff",
+            store=app_terminal.store,
+            company=app_terminal.store.company,
+        )
+    )
+    assert again.get("/store/pay/").status_code == 200
+    admin.post(f"/merchant/terminals/{app_terminal.pk}/unpair/")
+    assert again.get("/store/pay/").status_code == 302
+    assert AuditLog.objects.filter(action="merchants.terminal.unpaired").exists()

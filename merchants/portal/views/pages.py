@@ -221,7 +221,24 @@ def terminal_password(request, pk):
     services.terminal_password_regenerate(actor=request.user, terminal=terminal)
     messages.success(
         request,
-        _("A new terminal password has been issued for %(terminal)s.") % {"terminal": terminal},
+        _(
+            "A new terminal password has been issued for %(terminal)s; devices set up with the"
+            " old one are disconnected."
+        )
+        % {"terminal": terminal},
+    )
+    return redirect("merchants:terminals")
+
+
+@merchant_required
+@require_POST
+def terminal_unpair(request, pk):
+    """接続解除: a lost or replaced device stops working, signed-in staff and all."""
+    terminal = _managed_terminal(request, pk)
+    services.terminal_unpair(actor=request.user, terminal=terminal)
+    messages.success(
+        request,
+        _("Every device set up for %(terminal)s has been disconnected.") % {"terminal": terminal},
     )
     return redirect("merchants:terminals")
 
