@@ -8,6 +8,7 @@ code (django-otp verified), and no pending forced password change. Reads start f
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
 from merchants.models import DailySummary, ExportFile, Store, Terminal, User
@@ -25,6 +26,8 @@ def merchant_required(view):
         user = request.user
         if not (user.is_authenticated and user.is_merchant and user.is_verified()):
             return redirect_to_login(request.get_full_path(), LOGIN_URL)
+        if user.role == User.Role.STORE_STAFF:  # their place is the store app (issue 11)
+            raise PermissionDenied
         if user.must_change_password:
             return redirect(PASSWORD_CHANGE_URL)
         # Saving the session on every merchant page slides its idle expiry (set at sign-in).

@@ -289,3 +289,17 @@ def test_the_forced_change_refuses_the_initial_password_again(client, newcomer):
     assert "現在のパスワードとは別のパスワードにしてください" in response.content.decode()
     newcomer.refresh_from_db()
     assert newcomer.must_change_password
+
+
+@pytest.mark.django_db
+def test_store_staff_signing_in_here_are_sent_to_the_store_app(client, store_staff):
+    response = client.post(
+        "/merchant/login/", {"username": store_staff.username, "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert (
+        "店舗アプリ" in response.content.decode() and "/store/login/" in response.content.decode()
+    )
+    assert not mail.outbox  # no code sent, no session
+    wrong = client.post("/merchant/login/", {"username": store_staff.username, "password": "nope"})
+    assert "店舗アプリ" not in wrong.content.decode()  # the role is told only after the password

@@ -212,7 +212,7 @@ def test_store_staff_cannot_regenerate(client, merchant_login, store_staff, smal
     terminal = factories.terminal(small_store)
     merchant_login(client, store_staff)
     assert (
-        client.post(reverse("merchants:terminal_password", args=[terminal.pk])).status_code == 404
+        client.post(reverse("merchants:terminal_password", args=[terminal.pk])).status_code == 403
     )
 
 

@@ -78,6 +78,16 @@ def login_view(request):
             return locked_out(request)
         if user is None or not user.is_merchant:
             form.add_error(None, _("The login ID or password is incorrect."))
+        elif user.role == User.Role.STORE_STAFF:
+            # Told only after the right password, so the page is no oracle of roles.
+            form.add_error(
+                None,
+                _(
+                    "Store staff use the store app on the store's device, not the merchant admin:"
+                    " %(url)s"
+                )
+                % {"url": request.build_absolute_uri(reverse("payments:store_login"))},
+            )
         elif not user.email:
             form.add_error(
                 None,
