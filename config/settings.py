@@ -125,6 +125,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "merchants.validators.MixedCharactersValidator"},
+    {"NAME": "merchants.validators.NotRecentPasswordValidator"},
 ]
 
 # Japanese first, English available; all times shown in Japan.

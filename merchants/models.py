@@ -303,6 +303,38 @@ class User(AbstractUser):
     def is_merchant(self) -> bool:
         return bool(self.role)
 
+    def set_password(self, raw_password):
+        # The password being replaced joins the history when the user is saved.
+        if self.pk and self.password and self.has_usable_password():
+            self._replaced_password = self.password
+        super().set_password(raw_password)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        replaced = self.__dict__.pop("_replaced_password", None)
+        if replaced:
+            PasswordHistory.objects.create(user=self, password=replaced)
+            keep = self.password_history.values_list("pk", flat=True)[: PasswordHistory.KEEP]
+            self.password_history.exclude(pk__in=list(keep)).delete()
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's last passwords: a forced change may not go back to one of them."""
+
+    KEEP = 3  # each is checked with the slow password hash on every change
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("earlier password")
+        verbose_name_plural = _("earlier passwords")
+
+    def __str__(self):
+        return f"{self.user} {self.created_at:%Y-%m-%d}"
+
 
 class DailySummary(models.Model):
     """Payments per store, day (Tokyo) and value type, kept exact by PostgreSQL triggers.

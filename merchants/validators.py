@@ -23,6 +23,25 @@ class MixedCharactersValidator:
         return _("Use at least one digit, one upper-case letter and one lower-case letter.")
 
 
+class NotRecentPasswordValidator:
+    """A new password must differ from the current one and the last few (merchants.PasswordHistory),
+    in the merchant admin as in the store app: a forced change is a change."""
+
+    def validate(self, password, user=None):
+        from django.contrib.auth.hashers import check_password
+
+        if user is None or not getattr(user, "pk", None):
+            return
+        hashes = [user.password, *user.password_history.values_list("password", flat=True)]
+        if any(h and check_password(password, h) for h in hashes):
+            raise ValidationError(
+                _("Choose a password you have not used recently."), code="password_recently_used"
+            )
+
+    def get_help_text(self):
+        return _("Not one of your recent passwords.")
+
+
 STORE_STAFF_MIN_LENGTH = 12
 
 

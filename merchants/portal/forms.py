@@ -118,16 +118,8 @@ class PasswordChangeForm(
     CurrentPasswordLimitMixin, MerchantPolicyMixin, auth_forms.PasswordChangeForm
 ):
     """パスワード変更, also the forced change at first sign-in: the new password must differ from
-    the current one, or a password someone else chose would count as "changed"."""
-
-    def clean(self):
-        cleaned = super().clean()
-        new, old = cleaned.get("new_password1"), cleaned.get("old_password")
-        if new and old and new == old:
-            self.add_error(
-                "new_password1", _("Choose a new password different from the current one.")
-            )
-        return cleaned
+    the current one and the last few (NotRecentPasswordValidator), or a password someone else
+    chose would count as "changed"."""
 
 
 class AdminPasswordChange(CurrentPasswordLimitMixin, auth_forms.PasswordChangeForm):

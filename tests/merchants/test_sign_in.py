@@ -286,9 +286,31 @@ def test_the_forced_change_refuses_the_initial_password_again(client, newcomer):
         {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
     )
     assert response.status_code == 200
-    assert "現在のパスワードとは別のパスワードにしてください" in response.content.decode()
+    assert "最近使ったパスワードは使えません" in response.content.decode()
     newcomer.refresh_from_db()
     assert newcomer.must_change_password
+
+
+@pytest.mark.django_db
+def test_a_change_may_not_go_back_to_one_of_the_last_passwords(
+    client, company_admin, merchant_login
+):
+    merchant_login(client, company_admin)
+    current = PASSWORD
+    for new in ("Tsuki9Hoshi", "Umi7Yama8Kawa"):
+        response = client.post(
+            "/merchant/password/change/",
+            {"old_password": current, "new_password1": new, "new_password2": new},
+        )
+        assert response.status_code == 302, response.content.decode()[-1500:]
+        current = new
+        company_admin.refresh_from_db()
+        merchant_login(client, company_admin)  # signed in again with the new password
+    back = client.post(
+        "/merchant/password/change/",
+        {"old_password": current, "new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+    assert "最近使ったパスワードは使えません" in back.content.decode()
 
 
 @pytest.mark.django_db

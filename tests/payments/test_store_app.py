@@ -276,3 +276,28 @@ def test_a_new_terminal_password_or_disconnect_unpairs_every_device(
     admin.post(f"/merchant/terminals/{app_terminal.pk}/unpair/")
     assert again.get("/store/pay/").status_code == 302
     assert AuditLog.objects.filter(action="merchants.terminal.unpaired").exists()
+
+
+def test_the_store_app_password_change_refuses_a_recent_password(store_app, store_staff):
+    """As in the merchant admin: a change may not go back to one of the last passwords."""
+    old = "Passw0rd-test"
+    new = "Harukaze2026Sakura"
+    changed = store_app.post(
+        "/store/password/",
+        {"current_password": old, "new_password1": new, "new_password2": new},
+    )
+    assert changed.status_code == 302
+    store_staff.refresh_from_db()
+    store_app.force_login(store_staff)
+    back = store_app.post(
+        "/store/password/",
+        {"current_password": new, "new_password1": old + "Xy", "new_password2": old + "Xy"},
+    )
+    assert back.status_code == 302  # a new one is fine
+    store_staff.refresh_from_db()
+    store_app.force_login(store_staff)
+    again = store_app.post(
+        "/store/password/",
+        {"current_password": old + "Xy", "new_password1": new, "new_password2": new},
+    )
+    assert "最近使ったパスワードは使えません" in again.content.decode()
