@@ -1,0 +1,77 @@
+"""Behind one proxy (AXES_PROXY_COUNT=1), a client that writes its own X-Forwarded-For entries
+cannot reset an address limit: on every credential path the attempts count against the address
+the proxy saw, and no counter is made for the addresses the client made up."""
+
+import pytest
+from axes.models import AccessAttempt
+
+from core.checkdigit import damm_digit
+from core.models import RateLimit
+from payments.access import RESIDENT_SESSION_KEY
+from tests.payments.conftest import pair
+
+REAL = "203.0.113.7"
+PROXY = "10.0.0.2"
+
+
+def spoofed(n: int) -> dict:
+    """What the proxy forwards: the client's made-up entry, then the address it saw."""
+    return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": f"198.51.100.{n}, {REAL}"}
+
+
+def ticket(n: int) -> str:
+    body = f"{70000000000 + n}"
+    return body + damm_digit(body)
+
+
+def resident_sign_in(client, n, **_):
+    client.post("/login/", {"ticket": ticket(n), "pin": "000000"}, **spoofed(n))
+
+
+def passcode(client, n, wallet, **_):
+    session = client.session
+    session[RESIDENT_SESSION_KEY] = wallet.pk
+    session.save()
+    client.post("/pay/passcode/", {"passcode": f"{900000 + n}"}, **spoofed(n))
+
+
+def terminal_setup(client, n, **_):
+    client.post("/store/setup/", {"terminal_id": f"{n:012d}", "password": "nope"}, **spoofed(n))
+
+
+def store_staff_sign_in(client, n, app_terminal, **_):
+    pair(client, app_terminal)
+    client.post("/store/login/", {"username": f"nobody{n}", "password": "nope"}, **spoofed(n))
+
+
+def merchant_sign_in(client, n, **_):
+    client.post("/merchant/login/", {"username": f"nobody{n}", "password": "nope"}, **spoofed(n))
+
+
+def admin_sign_in(client, n, **_):
+    client.post("/admin/login/", {"username": f"nobody{n}", "password": "nope"}, **spoofed(n))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        resident_sign_in,
+        passcode,
+        terminal_setup,
+        store_staff_sign_in,
+        merchant_sign_in,
+        admin_sign_in,
+    ],
+)
+def test_a_made_up_forwarded_for_does_not_reset_the_count(
+    client, settings, attempt, wallet, app_terminal
+):
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    for n in range(5):
+        attempt(client, n, wallet=wallet, app_terminal=app_terminal)
+    keys = list(RateLimit.objects.values_list("key", flat=True))
+    ips = list(AccessAttempt.objects.values_list("ip_address", flat=True))
+    assert not [k for k in keys if "198.51.100." in k] and "198.51.100." not in "".join(ips)
+    counted = [k for k in keys if REAL in k] + [ip for ip in ips if ip == REAL]
+    assert counted, (keys, ips)  # the real address carries the attempts
