@@ -18,6 +18,7 @@ def test_deploy_check_has_no_warnings_in_production_settings():
         SECRET_KEY="x" * 60 + "-a-long-random-production-key",
     )
     env.pop("SECURE_HSTS_PRELOAD", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

@@ -43,13 +43,15 @@ def test_another_companys_store_sheet_is_not_found(
     assert client.get(f"/merchant/stores/{small_store.pk}/qr-sheet.pdf").status_code == 404
 
 
-def test_store_staff_only_get_their_own_store(
-    client, merchant_login, store_staff, company, programme
+def test_store_managers_only_get_their_own_store_and_store_staff_none(
+    client, merchant_login, store_manager, store_staff, company, programme
 ):
     sibling = factories.store(company, programme)
-    merchant_login(client, store_staff)
-    assert client.get(f"/merchant/stores/{store_staff.store_id}/qr-sheet.pdf").status_code == 200
+    merchant_login(client, store_manager)
+    assert client.get(f"/merchant/stores/{store_manager.store_id}/qr-sheet.pdf").status_code == 200
     assert client.get(f"/merchant/stores/{sibling.pk}/qr-sheet.pdf").status_code == 404
+    merchant_login(client, store_staff)  # 店舗担当者 use the store app only
+    assert client.get(f"/merchant/stores/{store_staff.store_id}/qr-sheet.pdf").status_code == 403
 
 
 def test_signed_out_merchants_are_sent_to_sign_in(client, small_store):
