@@ -40,17 +40,7 @@ class CompanyAdmin(AutocompleteAdmin):
         ),
         (
             _("Bank account for payouts"),
-            {
-                "fields": [
-                    "bank_code",
-                    "bank_name_kana",
-                    "branch_code",
-                    "branch_name_kana",
-                    "account_type",
-                    "account_number",
-                    "account_holder_kana",
-                ]
-            },
+            {"fields": BANK_FIELDS},
         ),
     ]
 

@@ -2,19 +2,16 @@
 per failed check otherwise, including when the real worker process is stopped or killed."""
 
 import json
-import os
 import signal
-import subprocess
 import time
 
 import pytest
-from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 
 from core import health
 from core.heartbeat import beat
 from core.models import WorkerHeartbeat
-from tests.subprocesses import ROOT, database_url
+from tests import subprocesses
 
 
 def readyz(client):
@@ -23,27 +20,7 @@ def readyz(client):
 
 
 def start_worker(tmp_path, media_root):
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url(),
-        SECRET_KEY=settings.SECRET_KEY,
-        MEDIA_ROOT=str(media_root),
-        WORKER_HEARTBEAT_SECONDS="1",
-        DB_CONN_MAX_AGE="0",
-    )
-    return subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/python"),
-            "manage.py",
-            "run_worker",
-            "--no-startup-delay",
-            "--no-reload",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "worker.log").open("w"),
-    )
+    return subprocesses.start_worker(tmp_path, media_root, WORKER_HEARTBEAT_SECONDS="1")
 
 
 def wait_for(probe, seconds=60):

@@ -1,4 +1,3 @@
-import csv
 import uuid
 from datetime import timedelta
 
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_POST
 from core.admin import AutocompleteAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.audit import audit_log
 from core.checkdigit import damm_valid
-from core.csv import safe_cell
+from core.csv import SafeWriter
 from core.exceptions import DomainError
 from core.formatting import grouped, yen
 from core.verification import fresh_verification_required, reverify_redirect, verified_recently
@@ -592,10 +591,10 @@ class ImportRunAdmin(admin.ModelAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="rejected_{run.pk}.csv"'
         response.write("\ufeff")
-        writer = csv.writer(response)
+        writer = SafeWriter(response)
         writer.writerow([_("Line"), _("Key"), _("Reason")])
         for row in run.rejected:
-            writer.writerow([row["line"], safe_cell(row["key"]), row["reason"]])
+            writer.writerow([row["line"], row["key"], row["reason"]])
         return response
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.dates import add_months
 from core.forms import YenField
-from merchants.models import Company, ExportFile, User
+from merchants.models import BANK_FIELDS, Company, ExportFile, User
 from merchants.portal.access import scope_programmes, scope_stores, scope_terminals
 from merchants.portal.security import (
     sign_in_failed,
@@ -378,16 +378,4 @@ class UserSearchForm(forms.Form):
 class CompanyForm(forms.ModelForm):
     class Meta:
         model = Company
-        fields = [
-            "postal_code",
-            "address",
-            "phone",
-            "email",
-            "bank_code",
-            "bank_name_kana",
-            "branch_code",
-            "branch_name_kana",
-            "account_type",
-            "account_number",
-            "account_holder_kana",
-        ]
+        fields = ["postal_code", "address", "phone", "email", *BANK_FIELDS]

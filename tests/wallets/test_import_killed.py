@@ -1,44 +1,18 @@
 """A worker killed with SIGKILL halfway through an import: running it again finishes the job
 with every household created and granted exactly once."""
 
-import os
 import signal
-import subprocess
 import time
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
 
-from tests.subprocesses import ROOT, database_url
+from tests.subprocesses import start_worker
 from wallets import imports, tasks
 from wallets.models import Account, ImportRun, JournalEntry, Resident, Wallet
 
 HOUSEHOLDS = 5_000
-
-
-def start_worker(tmp_path, media_root):
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url(),
-        SECRET_KEY=settings.SECRET_KEY,
-        MEDIA_ROOT=str(media_root),
-        DB_CONN_MAX_AGE="0",
-    )
-    return subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/python"),
-            "manage.py",
-            "db_worker",
-            "--no-startup-delay",
-            "--no-reload",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "worker.log").open("w"),
-    )
 
 
 def wait_for(probe, seconds=120):
