@@ -41,8 +41,17 @@ def rate_limit_hit(*, key: str, window: timedelta) -> int:
 
 
 def rate_limit_clear(*keys: str) -> None:
-    """Forget counters, e.g. the failures of a secret that was then entered right."""
-    RateLimit.objects.filter(key__in=keys).delete()
+    """Forget counters, e.g. the failures of a secret that was then entered right.
+
+    The rows are locked in key order first: two clears of the same counters at once (two right
+    PINs for one card) would otherwise each hold one row and wait for the other (a deadlock).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""DELETE FROM {TABLE} WHERE id IN (
+                    SELECT id FROM {TABLE} WHERE key = ANY(%s) ORDER BY key FOR UPDATE)""",
+            [list(keys)],
+        )
 
 
 def rate_limit_purge(*, now=None) -> int:
