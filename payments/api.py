@@ -162,9 +162,7 @@ def _create(request):
             idempotency_key=key,
             mode=Payment.Mode.POS,
         )
-        return JsonResponse(
-            payment_json(payment, selectors.payment_splits(payment=payment)), status=201
-        )
+        return JsonResponse(payment_json(payment, payment.drawn), status=201)
     payment = services.payment_create_card(
         terminal=request.terminal,
         card_token=card_token,
@@ -175,7 +173,7 @@ def _create(request):
         channel=Payment.Mode.POS,
     )
     # The resident has no phone to look at: the POS prints what is left on its receipt.
-    answer = payment_json(payment, selectors.payment_splits(payment=payment))
+    answer = payment_json(payment, payment.drawn)
     answer["remaining_balance"] = selectors.wallet_balance_after(payment=payment)
     return JsonResponse(answer, status=201)
 

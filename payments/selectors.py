@@ -162,13 +162,6 @@ def terminal_for_api_key(*, key_hash: str) -> Terminal | None:
     return terminal
 
 
-def payment_splits(*, payment: Payment) -> list[tuple[str, int]]:
-    """(value type code, amount) of a payment, in the order the ledger drew them."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.PAYMENT_SPLITS, [payment.pk])
-        return cursor.fetchall()
-
-
 def terminal_payments_for_key(*, terminal: Terminal, key: str):
     """The POS payment (none or one) this terminal made under its Idempotency-Key."""
     return Payment.objects.filter(

@@ -12,9 +12,10 @@ import secrets
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core import signing
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,7 +46,7 @@ from payments.exceptions import (
     TicketLocked,
     TooManyAttempts,
 )
-from payments.models import ApiKey, CpmCode, Payment
+from payments.models import ApiKey, CpmCode, Payment, new_payment_number
 from wallets import ledger
 from wallets.exceptions import (
     AlreadyCancelled,
@@ -56,7 +57,7 @@ from wallets.exceptions import (
     StoreNotEligible,
     ValidationFailed,
 )
-from wallets.models import Account, JournalEntry, Wallet, card_digest, pin_failure_keys
+from wallets.models import JournalEntry, Programme, Wallet, card_digest, pin_failure_keys
 from wallets.services import wallet_for_card
 
 # Resident PIN: 5 wrong PINs lock the ticket for 15 minutes, and failures add up until the right
@@ -163,46 +164,91 @@ def payments_in_flight_wait(*, programme_id: int) -> None:
         cursor.execute(sql.PAYMENTS_IN_FLIGHT_WAIT, [sql.PAYMENTS_IN_FLIGHT_LOCK, programme_id])
 
 
-def payment_for_key(idempotency_key: str) -> Payment | None:
-    """The payment made under this key, if any: one cheap probe, the full row only on a retry."""
+# The failures payment_make answers with, by their codes (insufficient_balance has its amount).
+_MAKE_FAILURES = {
+    error.code: error
+    for error in (
+        StoreNotEligible,
+        ProgrammeNotActive,
+        IdempotencyConflict,
+        CodeInvalid,
+        CodeUsed,
+        CodeExpired,
+    )
+}
+# What payment_make answers for the Payment it made or replayed, in its row's order.
+_MADE_FIELDS = ["id", "entry_id", "number", "wallet_id", "programme_id"]
+
+
+def _payment_make(
+    *, wallet_id, nonce, store: Store, terminal, amount: int, mode: str, key: str, actor, now
+) -> Payment:
+    """One call of the database's `payment_make` (payments migration 0006), its answer as a
+    Payment or a DomainError. The Payment carries `drawn`, the (value type code, amount) it
+    drew, so that the answer to the resident or the POS needs no further query."""
+    started = time.perf_counter()
+    amount = ledger.check_amount(amount)
+    if amount > Payment.MAX_AMOUNT:
+        raise ValidationFailed(message=_("The amount is too large."))
     with connection.cursor() as cursor:
-        cursor.execute(sql.PAYMENT_FOR_KEY, [idempotency_key])
-        row = cursor.fetchone()
-    return Payment.objects.select_related("programme").get(pk=row[0]) if row else None
-
-
-def _same_request(payment: Payment, *, wallet, store, terminal, amount, mode) -> Payment:
-    """A retry is the same wallet, store, terminal, amount and mode; anything else a conflict."""
-    asked = (wallet.pk, store.pk, getattr(terminal, "pk", None), amount, mode)
-    made = (payment.wallet_id, payment.store_id, payment.terminal_id, payment.amount, payment.mode)
-    if asked != made:
-        raise IdempotencyConflict()
-    return payment
-
-
-def _split(pots: list[ledger.Pot], store, amount: int, today) -> list[tuple[ledger.Pot, int]]:
-    """Draw from the value types the store accepts: most restricted first, then soonest expiring.
-
-    Not enough of what this store takes is `InsufficientBalance` with what it takes; only a
-    wallet whose every unexpired yen is of types this store never takes is `StoreNotEligible`.
-    """
-    live = [p for p in pots if p.expires_on >= today]
-    usable = [p for p in live if p.accepted_at(store)]
-    available = sum(p.balance for p in usable)
-    if available < amount:
-        if not usable and any(p.balance > 0 for p in live):
-            raise StoreNotEligible()
+        cursor.execute(
+            sql.PAYMENT_MAKE,
+            {
+                "wallet": wallet_id,
+                "nonce": nonce,
+                "store": store.pk,
+                "terminal": getattr(terminal, "pk", None),
+                "amount": amount,
+                "mode": mode,
+                "key": key,
+                "number": new_payment_number(),
+                "actor": actor.pk if getattr(actor, "pk", None) else None,
+                "now": now,
+                "time_zone": settings.TIME_ZONE,
+                "lock_class": sql.PAYMENTS_IN_FLIGHT_LOCK,
+            },
+        )
+        (
+            outcome,
+            available,
+            *made,
+            cancel_window,
+            created_at,
+            status,
+            cancelled_at,
+            codes,
+            amounts,
+        ) = cursor.fetchone()
+    if outcome == "insufficient_balance":
         raise InsufficientBalance(available=grouped(available))
-    usable.sort(key=lambda p: (not p.small_local_only, p.expires_on, p.account_id))
-    parts, remaining = [], amount
-    for pot in usable:
-        take = min(pot.balance, remaining)
-        if take:
-            parts.append((pot, take))
-        remaining -= take
-        if not remaining:
-            break
-    return parts
+    if outcome == "wallet_missing":
+        raise Wallet.DoesNotExist()
+    if outcome in _MAKE_FAILURES:
+        raise _MAKE_FAILURES[outcome]()
+    row = dict(zip(_MADE_FIELDS, made, strict=True)) | {
+        "company_id": store.company_id,
+        "store_id": store.pk,
+        "terminal_id": getattr(terminal, "pk", None),
+        "amount": amount,
+        "mode": mode,
+        "status": status,
+        "created_at": created_at,
+        "cancelled_at": cancelled_at,
+        "idempotency_key": key,
+    }
+    fields = [f.attname for f in Payment._meta.concrete_fields if f.attname in row]
+    payment = Payment.from_db(connection.alias, fields, [row[name] for name in fields])
+    payment.store, payment.terminal = store, terminal
+    # The programme's cancel window is all a payment's answer reads of it; the rest loads if used.
+    payment.programme = Programme.from_db(
+        connection.alias, ["id", "cancel_window"], [payment.programme_id, cancel_window]
+    )
+    payment.drawn = list(zip(codes, amounts, strict=True))
+    if outcome == "created":
+        transaction.on_commit(
+            lambda: metrics.payment_recorded(mode, amount, time.perf_counter() - started)
+        )
+    return payment
 
 
 def payment_create(
@@ -218,83 +264,19 @@ def payment_create(
 ) -> Payment:
     """決済: move value from the wallet to the store's company; one payment per idempotency key.
 
-    The hot path of every payment, so its statements are SQL written by hand: a handful of
-    round trips and no query compilation. Only `wallet.pk` is read from the wallet given.
+    Only `wallet.pk` is read from the wallet given: the database locks and reads the rest.
     """
-    started = time.perf_counter()
-    amount = ledger.check_amount(amount)
-    if amount > Payment.MAX_AMOUNT:
-        raise ValidationFailed(message=_("The amount is too large."))
-    request = dict(wallet=wallet, store=store, terminal=terminal, amount=amount, mode=mode)
-    try:
-        with transaction.atomic():
-            # The payments-in-flight lock (docs/settlement.md) before any row lock, so there is no
-            # lock cycle with a waiting close, and before the time stamp.
-            programme = ledger.lock_wallet(
-                wallet, shared_lock=(sql.PAYMENTS_IN_FLIGHT_LOCK, store.programme_id)
-            ).programme
-            # Retries of the same wallet queue on the wallet lock, so this read sees the first.
-            if existing := payment_for_key(idempotency_key):
-                return _same_request(existing, **request)
-            now = now or timezone.now()
-            if store.programme_id != programme.pk or not store.is_active:
-                raise StoreNotEligible()
-            if not programme.is_active_on(timezone.localdate(now)):
-                raise ProgrammeNotActive()
-            parts = _split(ledger.wallet_pots(wallet), store, amount, timezone.localdate(now))
-            payable = ledger.account_for(
-                programme, Account.Kind.MERCHANT_PAYABLE, company_id=store.company_id
-            )
-            payment = Payment(
-                programme=programme,
-                wallet_id=wallet.pk,
-                company_id=store.company_id,
-                store=store,
-                terminal=terminal,
-                amount=amount,
-                mode=mode,
-                created_at=now,
-                idempotency_key=idempotency_key,
-            )
-            entry = JournalEntry(
-                programme=programme,
-                kind=JournalEntry.Kind.PAYMENT,
-                created_by=actor if getattr(actor, "pk", None) else None,
-                created_at=now,
-            )
-            # The payable row, shared by all the company's customers, is locked only from the
-            # postings (in account order, the lock order) to commit.
-            lines = [(pot.account_id, -take) for pot, take in parts] + [(payable.pk, amount)]
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    sql.PAYMENT_INSERT,
-                    ledger.entry_params(entry, lines)
-                    | {
-                        "number": payment.number,
-                        "wallet": wallet.pk,
-                        "company": store.company_id,
-                        "store": store.pk,
-                        "terminal": terminal.pk if terminal is not None else None,
-                        "amount": amount,
-                        "mode": mode,
-                        "status": payment.status,
-                        "payment_key": idempotency_key,
-                        "split_types": [pot.value_type_id for pot, _take in parts],
-                        "split_amounts": [take for _pot, take in parts],
-                    },
-                )
-                payment.pk, payment.entry_id = cursor.fetchone()
-            payment._state.adding, payment._state.db = False, connection.alias
-            transaction.on_commit(
-                lambda: metrics.payment_recorded(mode, amount, time.perf_counter() - started)
-            )
-            return payment
-    except IntegrityError:
-        # The same key raced in from another wallet's request: answer as a retry would.
-        existing = payment_for_key(idempotency_key)
-        if existing is None:
-            raise
-        return _same_request(existing, **request)
+    return _payment_make(
+        wallet_id=wallet.pk,
+        nonce=None,
+        store=store,
+        terminal=terminal,
+        amount=amount,
+        mode=mode,
+        key=idempotency_key,
+        actor=actor,
+        now=now,
+    )
 
 
 def payment_cancel(
@@ -377,17 +359,6 @@ def _cpm_nonce(text: str) -> str:
         raise CodeInvalid() from None
 
 
-def _same_cpm_request(payment: Payment, *, store: Store, amount: int, nonce: str) -> Payment:
-    code = CpmCode.objects.filter(payment=payment).first()
-    if (
-        (payment.store_id, payment.amount) != (store.pk, amount)
-        or code is None
-        or (code.nonce != nonce)
-    ):
-        raise IdempotencyConflict()
-    return payment
-
-
 def payment_create_cpm(
     *,
     terminal: Terminal,
@@ -398,47 +369,22 @@ def payment_create_cpm(
     mode: str = Payment.Mode.CPM,
     now=None,
 ) -> Payment:
-    """CPM / POS: the store scans the resident's code. The code is consumed with the payment."""
-    nonce = _cpm_nonce(code)
-    key = Payment.terminal_key(mode, terminal, idempotency_key)
-    store = terminal.store
-    with transaction.atomic():
-        # A retry answers with the first result even after the code has expired.
-        if existing := payment_for_key(key):
-            return _same_cpm_request(existing, store=store, amount=amount, nonce=nonce)
-        with connection.cursor() as cursor:
-            cursor.execute(sql.CPM_CODE_LOCK, [nonce])
-            cpm = cursor.fetchone()
-        if cpm is None:
-            raise CodeInvalid()
-        cpm_id, wallet_id, used_id, expires_at = cpm
-        if used_id:
-            # A concurrent retry with the same key got the lock first. (Loaded on its own: a
-            # join in the locking read would miss a payment committed while we waited.)
-            used = Payment.objects.get(pk=used_id)
-            if used.idempotency_key == key:
-                return _same_cpm_request(used, store=store, amount=amount, nonce=nonce)
-            raise CodeUsed()
-        if expires_at <= (now or timezone.now()):
-            raise CodeExpired()
-        payment = payment_create(
-            # The wallet row is locked and read there: only its pk is needed here.
-            wallet=Wallet(pk=wallet_id),
-            store=store,
-            amount=amount,
-            idempotency_key=key,
-            mode=mode,
-            terminal=terminal,
-            actor=actor,
-            now=now,  # taken once the payment holds its locks, unless a test sets it
-        )
-        # A replay of this key made with another code (the wallet lock made us wait for it, so
-        # its code's link is committed and seen) is not the same request.
-        with connection.cursor() as cursor:
-            cursor.execute(sql.CPM_CODE_CONSUME, {"payment": payment.pk, "code": cpm_id})
-            if cursor.rowcount != 1:
-                raise IdempotencyConflict()
-        return payment
+    """CPM / POS: the store scans the resident's code, which is consumed with the payment.
+
+    A retry answers with the first result even after the code has expired; a payment under
+    this key made with another code is a conflict.
+    """
+    return _payment_make(
+        wallet_id=None,
+        nonce=_cpm_nonce(code),
+        store=terminal.store,
+        terminal=terminal,
+        amount=amount,
+        mode=mode,
+        key=Payment.terminal_key(mode, terminal, idempotency_key),
+        actor=actor,
+        now=now,
+    )
 
 
 # --- The card (residents without a smartphone) -------------------------------------------

@@ -8,12 +8,11 @@ Rules every function keeps (PostgreSQL enforces the ledger's own ones again, see
   for a different request is an IdempotencyConflict;
 - failures are DomainErrors with a stable code and a translated message.
 
-Payments (payments.services) build on the primitives here: `lock_wallet`, `wallet_pots`,
-`account_for` and the entry SQL in `wallets.sql`, which a payment extends with its own rows.
+A payment is written by the database function `payment_make` (payments migration 0006), which
+keeps the same lock order and the same rules; its cancellation is an entry posted here.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -113,19 +112,10 @@ def entry_params(entry: JournalEntry, lines: list[tuple[Account | int, int]]) ->
     }
 
 
-def lock_wallet(wallet: Wallet | int, *, shared_lock: tuple[int, int] | None = None) -> Wallet:
-    """The wallet row locked (FOR UPDATE of the wallet only), with its programme read.
-
-    `shared_lock` (class, id): an advisory lock to hold shared, taken before the wallet's row
-    lock in the same statement (payments use it so that a settlement close can wait for them).
-    """
-    params = {"wallet": getattr(wallet, "pk", wallet)}
-    statement = sql.LOCK_WALLET
-    if shared_lock is not None:
-        params["lock_class"], params["lock_id"] = shared_lock
-        statement = sql.LOCK_WALLET_AFTER_SHARED_LOCK
+def lock_wallet(wallet: Wallet | int) -> Wallet:
+    """The wallet row locked (FOR UPDATE of the wallet only), with its programme read."""
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(sql.LOCK_WALLET, {"wallet": getattr(wallet, "pk", wallet)})
         row = cursor.fetchone()
     if row is None:
         raise Wallet.DoesNotExist()
@@ -137,26 +127,6 @@ def lock_wallet(wallet: Wallet | int, *, shared_lock: tuple[int, int] | None = N
         connection.alias, [f.attname for f in Programme._meta.concrete_fields], row[n:]
     )
     return locked
-
-
-@dataclass(frozen=True)
-class Pot:
-    """One value type's balance in a wallet, as a payment's split reads it."""
-
-    account_id: int
-    balance: int
-    value_type_id: int
-    small_local_only: bool
-    expires_on: date
-
-    accepted_at = ValueType.accepted_at  # the one rule for where a value type may be spent
-
-
-def wallet_pots(wallet: Wallet) -> list[Pot]:
-    """The wallet's value accounts, locked in pk order (call with the wallet locked)."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.WALLET_POTS, [wallet.pk])
-        return [Pot(*row) for row in cursor.fetchall()]
 
 
 def _existing_entry(idempotency_key: str | None) -> JournalEntry | None:

@@ -113,9 +113,6 @@ class ValueType(models.Model):
     def __str__(self):
         return self.name
 
-    def accepted_at(self, store) -> bool:
-        return store.is_small_local or not self.small_local_only
-
 
 class Resident(models.Model):
     """A person who holds wallets; personal data stays minimal."""

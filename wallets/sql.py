@@ -4,7 +4,7 @@ Table and column names come from the models' `_meta` and values from their choic
 renamed field fails loudly here instead of silently in production.
 """
 
-from wallets.models import Account, JournalEntry, Posting, Programme, ValueType, Wallet
+from wallets.models import Account, JournalEntry, Posting, Programme, Wallet
 
 
 def _table(model) -> str:
@@ -16,12 +16,11 @@ def _column(model, field: str) -> str:
 
 
 ENTRY, POSTING, ACCOUNT = _table(JournalEntry), _table(Posting), _table(Account)
-WALLET, PROGRAMME, VALUE_TYPE = _table(Wallet), _table(Programme), _table(ValueType)
+WALLET, PROGRAMME = _table(Wallet), _table(Programme)
 WALLET_FIELDS = [f.column for f in Wallet._meta.concrete_fields]
 PROGRAMME_FIELDS = [f.column for f in Programme._meta.concrete_fields]
 
-# An entry and its postings in one statement, as common table expressions other statements
-# can extend (a payment adds its own rows to it). The posting trigger that moves balances is
+# An entry and its postings in one statement. The posting trigger that moves balances is
 # an AFTER trigger, so it fires once every row is written, in posting order (the lock order).
 ENTRY_CTES = f"""
 entry AS (
@@ -40,28 +39,11 @@ entry AS (
 
 POST = f"WITH {ENTRY_CTES} SELECT id FROM entry"
 
-_LOCK_WALLET = f"""
+LOCK_WALLET = f"""
 SELECT {", ".join(f"w.{c}" for c in WALLET_FIELDS)}, {", ".join(f"p.{c}" for c in PROGRAMME_FIELDS)}
-FROM {{before}}{WALLET} w JOIN {PROGRAMME} p ON p.id = w.{_column(Wallet, "programme")}
+FROM {WALLET} w JOIN {PROGRAMME} p ON p.id = w.{_column(Wallet, "programme")}
 WHERE w.id = %(wallet)s
 FOR UPDATE OF w
-"""
-LOCK_WALLET = _LOCK_WALLET.format(before="")
-# The same, taking an advisory lock (shared) first in the same round trip: the row lock is taken
-# on top of the join (LockRows), so the advisory lock is always held before the wallet's.
-LOCK_WALLET_AFTER_SHARED_LOCK = (
-    "WITH shared_lock AS MATERIALIZED"
-    " (SELECT pg_advisory_xact_lock_shared(%(lock_class)s, %(lock_id)s))"
-    + _LOCK_WALLET.format(before="shared_lock, ")
-)
-
-# The wallet's value accounts with what a payment's split reads, locked in pk order.
-WALLET_POTS = f"""
-SELECT a.id, a.balance, v.id, v.small_local_only, v.expires_on
-FROM {ACCOUNT} a JOIN {VALUE_TYPE} v ON v.id = a.{_column(Account, "value_type")}
-WHERE a.{_column(Account, "wallet")} = %s AND a.kind = '{Account.Kind.WALLET}'
-ORDER BY a.id
-FOR UPDATE OF a
 """
 
 _OWNER = ["programme", "wallet", "value_type", "company"]
