@@ -123,3 +123,34 @@ def test_a_payment_key_is_used_once(wallet, small_store, paid):
     second = factories.payment(wallet, small_store, 1, key="q")
     with pytest.raises(IntegrityError, match="idempotency_key"):
         sql("UPDATE payments_payment SET idempotency_key = 'p' WHERE id = %s", [second.pk])
+
+
+def test_a_posting_added_later_to_an_entry_is_refused(paid):
+    """Balanced after every statement: an entry cannot be unbalanced afterwards either."""
+    account = Account.objects.filter(kind=Account.Kind.ISSUANCE).get()
+    with pytest.raises(IntegrityError, match="unbalanced"):
+        sql(
+            "INSERT INTO wallets_posting (entry_id, account_id, amount) VALUES (%s, %s, 7)",
+            [paid.entry_id, account.pk],
+        )
+    assert paid.entry.postings.count() == 2
+    assert Account.objects.get(pk=account.pk).balance == account.balance
+
+
+def test_one_statement_moves_each_balance_by_all_its_postings(programme, wallet):
+    account = Account.objects.filter(wallet=wallet, value_type__code="common").get()
+    issuance = Account.objects.get(kind=Account.Kind.ISSUANCE)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO wallets_journalentry (programme_id, kind, created_at, memo) "
+            "VALUES (%s, 'adjustment', now(), 'two lines') RETURNING id",
+            [programme.pk],
+        )
+        (entry_id,) = cursor.fetchone()
+        cursor.execute(
+            "INSERT INTO wallets_posting (entry_id, account_id, amount) "
+            "VALUES (%s, %s, 300), (%s, %s, 400), (%s, %s, -700)",
+            [entry_id, account.pk, entry_id, account.pk, entry_id, issuance.pk],
+        )
+    assert Account.objects.get(pk=account.pk).balance == account.balance + 700
+    assert Account.objects.get(pk=issuance.pk).balance == issuance.balance - 700
