@@ -37,7 +37,6 @@ class Payment(models.Model):
     number = models.CharField(
         _("payment number"),
         max_length=PAYMENT_NUMBER_LENGTH,
-        unique=True,
         default=new_payment_number,
     )
     programme = models.ForeignKey(
@@ -85,7 +84,7 @@ class Payment(models.Model):
         related_name="payment",
         verbose_name=_("journal entry"),
     )
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -115,6 +114,10 @@ class Payment(models.Model):
             models.Index(fields=["wallet", "-created_at"], name="payment_wallet_time"),
         ]
         constraints = [
+            # Constraints, not unique=True: that would add a LIKE index per column, which no
+            # query uses and every payment's insert would maintain.
+            models.UniqueConstraint(fields=["number"], name="payment_number_unique"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="payment_key_unique"),
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="payment_amount_positive"
             ),
