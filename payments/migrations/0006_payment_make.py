@@ -88,14 +88,14 @@ DECLARE
     v_payable bigint;
     v_entry bigint;
 BEGIN
-    -- A retry answers with the first result, even once its code has expired or been purged.
-    SELECT * INTO v_payment FROM payments_payment WHERE idempotency_key = p_key;
-    IF FOUND THEN
-        RETURN payment_replayed(v_payment, p_wallet, p_nonce, p_store, p_terminal, p_amount,
-                                p_mode);
-    END IF;
-
     IF p_nonce IS NOT NULL THEN
+        -- A retry answers with the first result, even once its code has expired or been
+        -- purged; one still in flight holds the code's lock, and is seen through the code.
+        SELECT * INTO v_payment FROM payments_payment WHERE idempotency_key = p_key;
+        IF FOUND THEN
+            RETURN payment_replayed(v_payment, p_wallet, p_nonce, p_store, p_terminal,
+                                    p_amount, p_mode);
+        END IF;
         SELECT * INTO v_code FROM payments_cpmcode WHERE nonce = p_nonce FOR UPDATE;
         IF NOT FOUND THEN
             RETURN ROW('code_invalid', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -119,7 +119,9 @@ BEGIN
     END IF;
 
     SELECT * INTO v_store FROM merchants_store WHERE id = p_store;
-    IF NOT FOUND THEN
+    IF FOUND THEN
+        SELECT * INTO v_programme FROM wallets_programme WHERE id = v_store.programme_id;
+    ELSE
         RETURN ROW('store_not_eligible', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                    NULL, NULL, NULL)::payment_made;
     END IF;
@@ -132,17 +134,18 @@ BEGIN
         RETURN ROW('wallet_missing', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                    NULL, NULL, NULL)::payment_made;
     END IF;
-    -- Retries of one wallet queue on its lock, so this read sees the first one's payment.
-    SELECT * INTO v_payment FROM payments_payment WHERE idempotency_key = p_key;
-    IF FOUND THEN
-        RETURN payment_replayed(v_payment, p_wallet, p_nonce, p_store, p_terminal, p_amount,
-                                p_mode);
+    IF p_nonce IS NULL THEN
+        -- Retries of one wallet queue on its lock, so this read sees the first one's payment.
+        SELECT * INTO v_payment FROM payments_payment WHERE idempotency_key = p_key;
+        IF FOUND THEN
+            RETURN payment_replayed(v_payment, p_wallet, p_nonce, p_store, p_terminal,
+                                    p_amount, p_mode);
+        END IF;
     END IF;
 
     v_now := coalesce(p_now, clock_timestamp());
     v_today := (v_now AT TIME ZONE p_time_zone)::date;
-    SELECT * INTO v_programme FROM wallets_programme WHERE id = v_wallet_programme;
-    IF v_store.programme_id <> v_programme.id OR NOT v_store.is_active THEN
+    IF v_wallet_programme <> v_store.programme_id OR NOT v_store.is_active THEN
         RETURN ROW('store_not_eligible', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                    NULL, NULL, NULL)::payment_made;
     END IF;
@@ -205,7 +208,7 @@ BEGIN
 
     -- The payment row first, under its key: a first request under the same key for another
     -- wallet (another lock) waits here for that one and is answered as its retry.
-    v_entry := nextval(pg_get_serial_sequence('wallets_journalentry', 'id'));
+    v_entry := nextval('wallets_journalentry_id_seq');
     INSERT INTO payments_payment (
         number, programme_id, wallet_id, company_id, store_id, terminal_id, amount, mode,
         status, created_at, entry_id, idempotency_key, cancel_memo)
