@@ -74,6 +74,6 @@ END $$;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("merchants", "0012_password_history")]
+    dependencies = [("merchants", "0013_terminal_password_hash_devices")]
 
     operations = [migrations.RunSQL(SQL, REVERSE_SQL)]
