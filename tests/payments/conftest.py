@@ -6,6 +6,7 @@ from merchants.models import Terminal
 from payments import services
 from payments.access import RESIDENT_SESSION_KEY, TERMINAL_COOKIE, remember_terminal
 from tests import factories
+from wallets.services import wallet_credentials_issue
 
 
 @pytest.fixture
@@ -35,6 +36,13 @@ def pair(client, terminal):
     remember_terminal(response, terminal)
     client.cookies[TERMINAL_COOKIE] = response.cookies[TERMINAL_COOKIE].value
     return client
+
+
+@pytest.fixture
+def card(wallet):
+    """The wallet's card token and PIN, as printed on its notice."""
+    credentials = wallet_credentials_issue([wallet])[0]
+    return credentials.card_token, credentials.pin
 
 
 @pytest.fixture
