@@ -19,7 +19,7 @@ SECRET_KEY = env_str("SECRET_KEY", "insecure-dev-key" if DEBUG else None)
 # Rotating SECRET_KEY: put the old key here (comma-separated) until sessions, password-reset links
 # and signed cookies made with it have expired; then drop it.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
-# PINs are hashed with their own key so that rotating SECRET_KEY keeps every PIN working.
+# PINs and terminal passwords are hashed with their own key: rotating SECRET_KEY keeps them working.
 PIN_HASH_KEY = env_str("PIN_HASH_KEY", SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -34,3 +34,35 @@ def safe_next_url(request, url: str | None, default: str) -> str:
     ):
         return url
     return default
+
+
+# (what the User-Agent holds, what we call it); the first match wins, so the more specific first.
+_PLATFORMS = [
+    ("iPad", "iPad"),
+    ("iPhone", "iPhone"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("CrOS", "ChromeOS"),
+    ("Macintosh", "Mac"),
+    ("Linux", "Linux"),
+]
+_BROWSERS = [
+    ("Edg", "Edge"),
+    ("SamsungBrowser/", "Samsung Internet"),
+    ("CriOS/", "Chrome"),
+    ("FxiOS/", "Firefox"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+]
+
+
+def device_label(request) -> str:
+    """A short name for the client's device ("iPhone · Safari"), for a merchant to recognise it in
+    a list; what no rule knows is cut short."""
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    found = [
+        next((name for token, name in table if token in agent), "")
+        for table in (_PLATFORMS, _BROWSERS)
+    ]
+    return " · ".join(f for f in found if f) or agent[:40]

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import AutocompleteAdmin, ReadOnlyAdmin
+from core.admin import AutocompleteAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.verification import fresh_verification_required
 from merchants.models import (
     BANK_FIELDS,
@@ -11,6 +11,7 @@ from merchants.models import (
     ExportFile,
     Store,
     Terminal,
+    TerminalDevice,
     User,
 )
 from merchants.services import (
@@ -18,6 +19,10 @@ from merchants.services import (
     locked_usernames,
     merchant_user_unlock,
     merchant_welcome_send,
+    terminal_create,
+    terminal_device_end,
+    terminal_password_regenerate,
+    terminal_unpair,
 )
 
 
@@ -45,13 +50,100 @@ class CompanyAdmin(AutocompleteAdmin):
     ]
 
 
+class TerminalDeviceInline(ReadOnlyInline):
+    """The devices set up for a terminal. Part of the terminal: seen with its view permission;
+    ticking delete and saving disconnects one (terminal_device_end, audited), for whoever may
+    change the terminal."""
+
+    model = TerminalDevice
+    fields = ["label", "client_address", "paired_at", "last_seen_at"]
+    can_delete = True
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("merchants.view_terminal")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("merchants.change_terminal")
+
+
 @admin.register(Terminal)
 class TerminalAdmin(AutocompleteAdmin):
+    """A terminal's password is shown once, in the message after it is issued (on creation or by
+    the reissue action); only its hash is stored."""
+
     list_display = ["terminal_id", "name", "kind", "store", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["terminal_id", "name", "store__name", "store__code", "external_id"]
     list_select_related = ["store"]
     autocomplete_fields = ["store"]
+    inlines = [TerminalDeviceInline]
+    actions = ["reissue_password", "unpair"]
+    add_fields = ["store", "terminal_id", "name", "kind", "external_id"]
+    readonly_fields = ["setup_password_issued_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return self.add_fields
+        return [
+            *self.add_fields,
+            "is_active",
+            "setup_password_issued_at",
+            "failed_setup_attempts",
+            "setup_locked_at",
+        ]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def _password_issued(self, request, terminal, password):
+        self.message_user(
+            request,
+            _(
+                "The terminal password for %(terminal)s (%(terminal_id)s) is %(password)s — note"
+                " it now, it will not be shown again."
+            )
+            % {"terminal": terminal, "terminal_id": terminal.terminal_id, "password": password},
+            messages.WARNING,
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        terminal, password = terminal_create(
+            actor=request.user, **{name: form.cleaned_data[name] for name in self.add_fields}
+        )
+        obj.pk = terminal.pk
+        obj.refresh_from_db()
+        self._password_issued(request, terminal, password)
+        return None
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not TerminalDevice:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # nothing to save, the deleted ones are ended below
+        for device in formset.deleted_objects:
+            terminal_device_end(actor=request.user, device=device)
+        return None
+
+    @admin.action(
+        description=_("Issue new terminal passwords (set-up devices are disconnected)"),
+        permissions=["change"],
+    )
+    def reissue_password(self, request, queryset):
+        for terminal in queryset.select_related("store__company").order_by("terminal_id"):
+            password = terminal_password_regenerate(actor=request.user, terminal=terminal)
+            self._password_issued(request, terminal, password)
+
+    @admin.action(description=_("Disconnect every set-up device"), permissions=["change"])
+    def unpair(self, request, queryset):
+        ended = sum(
+            terminal_unpair(actor=request.user, terminal=terminal)
+            for terminal in queryset.select_related("store__company")
+        )
+        self.message_user(request, _("%(count)s devices disconnected.") % {"count": ended})
 
 
 @admin.register(User)

@@ -1,6 +1,9 @@
+import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinLengthValidator
 from django.db import models
@@ -218,14 +221,14 @@ class Terminal(models.Model):
     )
     name = models.CharField(_("terminal name"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.STORE_APP)
-    # Shown to the merchant for the app's one-time set-up, as in the store app manual; it only pairs a
-    # device with a store, every payment still needs a staff sign-in.
-    setup_password = models.CharField(
-        _("terminal password"), max_length=16, default=new_terminal_password
+    # For the store app's one-time set-up, as in the store app manual; it only pairs a device with
+    # a store, every payment still needs a staff sign-in. Only its keyed hash is kept (pin_hmac):
+    # it is shown once when issued (merchants.services), never again.
+    setup_password_hash = models.CharField(max_length=128, blank=True, editable=False)
+    # Null for a password issued before this was recorded.
+    setup_password_issued_at = models.DateTimeField(
+        _("terminal password issued at"), null=True, blank=True, editable=False
     )
-    # In every paired device's cookie: a new one (new password, or 接続解除) unpairs them all,
-    # a lost phone included, with its signed-in staff.
-    pairing = models.CharField(_("pairing"), max_length=32, blank=True, default="", editable=False)
     external_id = models.CharField(_("external terminal ID"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -242,10 +245,50 @@ class Terminal(models.Model):
     def __str__(self):
         return self.name or self.terminal_id
 
+    def set_setup_password(self, password: str) -> None:
+        # pin_hmac as for resident PINs: slowness cannot protect 10^8 passwords offline, the key
+        # kept outside the database does; the set-up lock limits guesses online.
+        self.setup_password_hash = make_password(password, hasher="pin_hmac")
+        self.setup_password_issued_at = timezone.now()
+
     @classmethod
     def store_apps_in_use(cls):
         """Store-app terminals a device may pair with or keep using: active, of an active store."""
         return cls.objects.filter(kind=cls.Kind.STORE_APP, is_active=True, store__is_active=True)
+
+
+class TerminalDevice(models.Model):
+    """A device set up for a store-app terminal. Its cookie carries a random token; only the
+    token's SHA-256 is here, so the table alone pairs nothing."""
+
+    # last_seen_at is written at most this often, not on every request.
+    SEEN_EVERY = timedelta(minutes=1)
+
+    terminal = models.ForeignKey(
+        Terminal, models.CASCADE, related_name="devices", verbose_name=_("terminal")
+    )
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    label = models.CharField(_("device"), max_length=100, blank=True)
+    client_address = models.CharField(_("address at set-up"), max_length=45, blank=True)
+    paired_at = models.DateTimeField(_("set up at"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("set-up device")
+        verbose_name_plural = _("set-up devices")
+        ordering = ["-last_seen_at", "pk"]
+
+    def __str__(self):
+        return self.label or self.client_address or str(self.pk)
+
+    @staticmethod
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def seen(cls, pk: int, now) -> None:
+        """One cheap UPDATE a minute at most, and none when another request just did it."""
+        cls.objects.filter(pk=pk, last_seen_at__lt=now - cls.SEEN_EVERY).update(last_seen_at=now)
 
 
 class User(AbstractUser):

@@ -1,7 +1,5 @@
 """Merchant-side rules that span models (users, terminals, exports)."""
 
-import secrets
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -18,6 +16,7 @@ from merchants.models import (
     Company,
     Store,
     Terminal,
+    TerminalDevice,
     User,
     new_sheet_token,
     new_terminal_password,
@@ -35,19 +34,48 @@ def send_templated_mail(*, template: str, to: str, context: dict) -> None:
     message.send()
 
 
-def terminal_password_regenerate(*, actor: User, terminal: Terminal) -> Terminal:
-    """A new terminal password: every device set up with the old one is unpaired at once."""
-    terminal.setup_password = new_terminal_password()
-    terminal.pairing = secrets.token_urlsafe(16)
-    terminal.save(update_fields=["setup_password", "pairing"])
+def terminal_create(
+    *,
+    actor: User,
+    store: Store,
+    kind: str,
+    name: str = "",
+    external_id: str = "",
+    terminal_id: str = "",
+) -> tuple[Terminal, str]:
+    """A new terminal and its first password, returned once: only its hash is kept."""
+    terminal = Terminal(store=store, kind=kind, name=name, external_id=external_id)
+    if terminal_id:
+        terminal.terminal_id = terminal_id
+    password = new_terminal_password()
+    terminal.set_setup_password(password)
+    terminal.save()
     audit_log(
-        action="merchants.terminal.password_regenerated",
+        action="merchants.terminal.created",
         actor=actor,
         obj=terminal,
-        company=terminal.store.company,
+        company=store.company,
         terminal_id=terminal.terminal_id,
     )
-    return terminal
+    return terminal, password
+
+
+def terminal_password_regenerate(*, actor: User, terminal: Terminal) -> str:
+    """A new terminal password, returned once: every device set up with the old one is unpaired
+    at once."""
+    password = new_terminal_password()
+    with transaction.atomic():
+        terminal.set_setup_password(password)
+        terminal.save(update_fields=["setup_password_hash", "setup_password_issued_at"])
+        terminal.devices.all().delete()
+        audit_log(
+            action="merchants.terminal.password_regenerated",
+            actor=actor,
+            obj=terminal,
+            company=terminal.store.company,
+            terminal_id=terminal.terminal_id,
+        )
+    return password
 
 
 def store_sheet_token_rotate(*, store: Store, actor) -> Store:
@@ -61,18 +89,37 @@ def store_sheet_token_rotate(*, store: Store, actor) -> Store:
     return store
 
 
-def terminal_unpair(*, actor: User, terminal: Terminal) -> Terminal:
-    """接続解除: every device set up for this terminal must be set up again (the password stays)."""
-    terminal.pairing = secrets.token_urlsafe(16)
-    terminal.save(update_fields=["pairing"])
-    audit_log(
-        action="merchants.terminal.unpaired",
-        actor=actor,
-        obj=terminal,
-        company=terminal.store.company,
-        terminal_id=terminal.terminal_id,
-    )
-    return terminal
+def terminal_unpair(*, actor: User, terminal: Terminal) -> int:
+    """接続解除: every device set up for this terminal must be set up again (the password stays).
+    Returns how many were disconnected."""
+    with transaction.atomic():
+        ended, _by_model = terminal.devices.all().delete()
+        audit_log(
+            action="merchants.terminal.unpaired",
+            actor=actor,
+            obj=terminal,
+            company=terminal.store.company,
+            terminal_id=terminal.terminal_id,
+            devices=ended,
+        )
+    return ended
+
+
+def terminal_device_end(*, actor: User, device: TerminalDevice) -> None:
+    """One device disconnected (a lost phone), the terminal's other devices keep working."""
+    terminal = device.terminal
+    with transaction.atomic():
+        device.delete()
+        audit_log(
+            action="merchants.terminal.device_ended",
+            actor=actor,
+            obj=terminal,
+            company=terminal.store.company,
+            terminal_id=terminal.terminal_id,
+            device=device.label,
+            address=device.client_address,
+            paired_at=device.paired_at.isoformat(),
+        )
 
 
 def terminal_setup_unlock(*, actor: User, terminal: Terminal) -> Terminal:

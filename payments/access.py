@@ -1,7 +1,7 @@
 """Who may open resident pages and the store app.
 
 Residents are not Django users: the session holds their wallet id. The store app needs a
-paired device (a signed long-lived cookie naming the terminal) and a staff member of that
+paired device (a signed long-lived cookie naming its TerminalDevice row) and a staff member of that
 terminal's store signed in; the paired device stands in for the e-mailed code of the
 merchant admin.
 """
@@ -12,15 +12,18 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import F
 from django.shortcuts import redirect
+from django.utils import timezone
 
-from merchants.models import Terminal, User
+from merchants.models import Terminal, TerminalDevice, User
 from wallets.models import Wallet
 
 RESIDENT_SESSION_KEY = "resident_wallet_id"
 RESIDENT_SESSION_AGE = timedelta(days=180)
 TERMINAL_COOKIE = "store_terminal"
-TERMINAL_COOKIE_SALT = "payments.store-terminal"
+# A new salt with the device rows (merchants 0013): the older "pk:pairing" cookies read as none.
+TERMINAL_COOKIE_SALT = "payments.store-device"
 TERMINAL_COOKIE_AGE = timedelta(days=3650)
 STORE_ROLES = (User.Role.STORE_STAFF, User.Role.STORE_MANAGER)
 
@@ -54,29 +57,42 @@ def resident_required(view):
     return wrapper
 
 
-def paired_terminal(request) -> Terminal | None:
-    value = request.get_signed_cookie(
+def device_token(request) -> str | None:
+    """The token of the device's cookie, whether or not it still names a device."""
+    return request.get_signed_cookie(
         TERMINAL_COOKIE,
         default=None,
         salt=TERMINAL_COOKIE_SALT,
         max_age=TERMINAL_COOKIE_AGE.total_seconds(),
     )
-    if value is None:
+
+
+def paired_terminal(request) -> Terminal | None:
+    """The terminal of the device's cookie: a live device row of an active store-app terminal.
+
+    Also refreshes the device's last seen time (at most once a minute)."""
+    token = device_token(request)
+    if not token:
         return None
-    # "pk:pairing"; a device paired before pairings existed holds "pk" (pairing "").
-    terminal_pk, _sep, pairing = value.partition(":")
-    return (
+    terminal = (
         Terminal.store_apps_in_use()
         .select_related("store__company", "store__programme")
-        .filter(pk=terminal_pk, pairing=pairing)
+        .filter(devices__token_digest=TerminalDevice.digest(token))
+        .annotate(device_pk=F("devices__pk"), device_seen_at=F("devices__last_seen_at"))
         .first()
     )
+    if terminal is not None:
+        now = timezone.now()
+        if now - terminal.device_seen_at >= TerminalDevice.SEEN_EVERY:
+            TerminalDevice.seen(terminal.device_pk, now)
+    return terminal
 
 
-def remember_terminal(response, terminal: Terminal) -> None:
+def remember_device(response, token: str) -> None:
+    """The device's cookie, holding the token of its TerminalDevice row (services.terminal_pair)."""
     response.set_signed_cookie(
         TERMINAL_COOKIE,
-        f"{terminal.pk}:{terminal.pairing}" if terminal.pairing else str(terminal.pk),
+        token,
         salt=TERMINAL_COOKIE_SALT,
         max_age=int(TERMINAL_COOKIE_AGE.total_seconds()),
         secure=settings.SECURE_COOKIES,

@@ -92,9 +92,15 @@ def download_qr_sheets(modeladmin, request, queryset):
 
 
 class TerminalInline(admin.TabularInline):
+    """Added on the terminal page, which shows the first terminal password once."""
+
     model = Terminal
-    fields = ["terminal_id", "name", "kind", "setup_password", "external_id", "is_active"]
+    fields = ["terminal_id", "name", "kind", "external_id", "is_active"]
     extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Store)

@@ -24,7 +24,7 @@ from core.audit import audit_log
 from core.exceptions import DomainError
 from core.formatting import grouped
 from core.ratelimit import rate_limit_clear, rate_limit_exceeded, rate_limit_hit
-from merchants.models import Store, Terminal, User
+from merchants.models import Store, Terminal, TerminalDevice, User
 from payments import sql
 from payments.access import STORE_ROLES
 from payments.exceptions import (
@@ -501,7 +501,8 @@ def terminal_find_for_setup(*, terminal_id: str, password: str, client_address: 
 
     Wrong passwords count per address and per terminal; at TERMINAL_SETUP_MAX_FAILURES in a row
     the terminal's set-up stays locked until a merchant admin lifts it. An unknown ID locks after
-    as many tries, so the lock notice does not tell which IDs exist.
+    as many tries, and a dummy password is hashed for it, so neither the lock notice nor the time
+    tells which IDs exist.
     """
     address_key = _guard_address("terminal", client_address)
     with transaction.atomic():
@@ -513,12 +514,13 @@ def terminal_find_for_setup(*, terminal_id: str, password: str, client_address: 
             .first()
         )
         if terminal is None:
+            check_password(password, _dummy_pin_hash())  # the same work as for a real ID
             rate_limit_hit(key=address_key, window=ATTEMPT_WINDOW)
             tries = rate_limit_hit(key=f"terminal:id:{terminal_id}", window=UNKNOWN_TERMINAL_WINDOW)
             locked = tries >= TERMINAL_SETUP_MAX_FAILURES
         elif terminal.setup_locked_at is not None:
             locked = True
-        elif secrets.compare_digest(terminal.setup_password.encode(), password.encode()):
+        elif check_password(password, terminal.setup_password_hash):
             if terminal.failed_setup_attempts:
                 terminal.failed_setup_attempts = 0
                 terminal.save(update_fields=["failed_setup_attempts"])
@@ -534,13 +536,32 @@ def terminal_find_for_setup(*, terminal_id: str, password: str, client_address: 
     raise TerminalSetupLocked() if locked else TerminalSetupFailed()
 
 
-def terminal_pair(*, terminal: Terminal, client_address: str) -> None:
-    audit_log(
-        action="payments.terminal.paired",
-        obj=terminal,
-        company=terminal.store.company,
-        actor_label=f"device@{client_address}",
-    )
+def terminal_pair(
+    *, terminal: Terminal, client_address: str, label: str, previous_token: str | None = None
+) -> str:
+    """A new device row for the set-up device; returns the token for its cookie (kept nowhere
+    else). The device's previous pairing, if its cookie still names one, ends: one browser, one row.
+    """
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        if previous_token:
+            TerminalDevice.objects.filter(
+                token_digest=TerminalDevice.digest(previous_token)
+            ).delete()
+        TerminalDevice.objects.create(
+            terminal=terminal,
+            token_digest=TerminalDevice.digest(token),
+            label=label[:100],
+            client_address=client_address[:45],
+        )
+        audit_log(
+            action="payments.terminal.paired",
+            obj=terminal,
+            company=terminal.store.company,
+            actor_label=f"device@{client_address}",
+            device=label,
+        )
+    return token
 
 
 def api_key_hash(raw_key: str) -> str:

@@ -18,13 +18,14 @@ from django.views.decorators.http import require_POST
 from core.dates import day_range
 from core.exceptions import DomainError
 from core.formatting import masked, yen
-from core.http import client_address, safe_next_url
+from core.http import client_address, device_label, safe_next_url
 from merchants.models import Terminal
 from payments import selectors, services
 from payments.access import (
+    device_token,
     is_store_user_of,
     paired_terminal,
-    remember_terminal,
+    remember_device,
     store_staff_required,
 )
 from payments.exceptions import PinWrong
@@ -54,6 +55,11 @@ STORE_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # --- Terminal set-up and sign-in -----------------------------------------------------------
 
 
+def _password_issue(terminal: Terminal) -> str | None:
+    issued = terminal.setup_password_issued_at
+    return issued.isoformat() if issued else None
+
+
 @never_cache
 def setup(request):
     """端末ID + 端末パスワード → the store's information to confirm (as in the store app manual)."""
@@ -68,7 +74,7 @@ def setup(request):
         except DomainError as error:
             form.add_error(None, str(error))
         else:
-            token = signing.dumps(terminal.pk, salt=SETUP_SALT)
+            token = signing.dumps([terminal.pk, _password_issue(terminal)], salt=SETUP_SALT)
             return render(
                 request,
                 "payments/store/setup_confirm.html",
@@ -79,27 +85,30 @@ def setup(request):
 
 @require_POST
 def setup_confirm(request):
+    """The set-up token names the terminal and the password it was opened with: a password
+    reissued in between voids it."""
     form = TerminalConfirmForm(request.POST)
+    if not form.is_valid():
+        return redirect("payments:store_setup")
     try:
-        pk = form.is_valid() and signing.loads(
+        pk, issued = signing.loads(
             form.cleaned_data["token"], salt=SETUP_SALT, max_age=SETUP_MAX_AGE
         )
-    except signing.BadSignature:
-        pk = None
-    if not pk:
+    except (signing.BadSignature, TypeError, ValueError):  # forged, stale, or of the old form
         return redirect("payments:store_setup")
-    terminal = (
-        Terminal.objects.select_related("store__company")
-        .filter(pk=pk, kind=Terminal.Kind.STORE_APP, is_active=True)
-        .first()
+    terminal = Terminal.store_apps_in_use().select_related("store__company").filter(pk=pk).first()
+    if terminal is None or _password_issue(terminal) != issued:
+        return redirect("payments:store_setup")
+    token = services.terminal_pair(
+        terminal=terminal,
+        client_address=client_address(request),
+        label=device_label(request),
+        previous_token=device_token(request),
     )
-    if terminal is None:
-        return redirect("payments:store_setup")
-    services.terminal_pair(terminal=terminal, client_address=client_address(request))
     # A device re-paired to another store must not keep the previous store's staff signed in.
     auth_logout(request)
     response = redirect("payments:store_login")
-    remember_terminal(response, terminal)
+    remember_device(response, token)
     return response
 
 

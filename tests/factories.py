@@ -48,8 +48,13 @@ def store(company, programme, **kw) -> Store:
     return Store.objects.create(company=company, programme=programme, **(defaults | kw))
 
 
-def terminal(store, **kw) -> Terminal:
-    return Terminal.objects.create(store=store, **kw)
+def terminal(store, *, setup_password: str | None = None, **kw) -> Terminal:
+    """A terminal; with `setup_password`, that password issued (stored hashed)."""
+    t = Terminal(store=store, **kw)
+    if setup_password is not None:
+        t.set_setup_password(setup_password)
+    t.save()
+    return t
 
 
 def wallet(programme, *, pin="1234", **kw) -> Wallet:

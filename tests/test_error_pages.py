@@ -4,8 +4,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import Client
 
-from merchants.models import Terminal
-from payments.access import TERMINAL_COOKIE, remember_terminal
+from payments.access import TERMINAL_COOKIE, remember_device
 from tests import factories
 
 BACK = {
@@ -97,7 +96,7 @@ def test_500_renders_with_the_database_unreachable(path, back_label, stylesheet)
     client.cookies["sessionid"] = "a" * 32
     # A paired store device: its terminal is looked up in the database too.
     response = HttpResponse()
-    remember_terminal(response, Terminal(pk=1))
+    remember_device(response, "a-device-token")
     client.cookies[TERMINAL_COOKIE] = response.cookies[TERMINAL_COOKIE].value
     response = client.get(path)
     assert response.status_code == 500

@@ -3,7 +3,8 @@
 A PBKDF2 hash of a PIN falls to a million guesses offline however slow it is, and at
 city scale (30,000 notices a run) the slowness itself is the cost. Keyed with
 PIN_HASH_KEY, which lives in the environment and never in the database, a stolen
-database alone reveals no PIN, and a hash costs microseconds.
+database alone reveals no PIN, and a hash costs microseconds. Terminal passwords (8 digits, behind
+a set-up lock) are hashed with it for the same reasons.
 """
 
 import hashlib

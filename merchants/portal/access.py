@@ -11,7 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
-from merchants.models import DailySummary, ExportFile, Store, Terminal, User
+from merchants.models import DailySummary, ExportFile, Store, Terminal, TerminalDevice, User
 from merchants.scope import Scope
 from payments.models import Payment
 from wallets.models import Programme
@@ -53,6 +53,10 @@ def scope_payments(scope: Scope):
 
 def scope_terminals(scope: Scope):
     return Terminal.objects.filter(store__in=scope_stores(scope))
+
+
+def scope_terminal_devices(scope: Scope):
+    return TerminalDevice.objects.filter(terminal__in=scope_terminals(scope))
 
 
 def scope_daily_summaries(scope: Scope):

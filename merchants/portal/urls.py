@@ -27,6 +27,7 @@ urlpatterns = [
     path("terminals/<int:pk>/password/", pages.terminal_password, name="terminal_password"),
     path("terminals/<int:pk>/unlock/", pages.terminal_unlock, name="terminal_unlock"),
     path("terminals/<int:pk>/unpair/", pages.terminal_unpair, name="terminal_unpair"),
+    path("terminals/devices/<int:pk>/end/", pages.terminal_device_end, name="terminal_device_end"),
     path("users/", pages.users, name="users"),
     path("users/new/", pages.user_create, name="user_create"),
     path("users/<int:pk>/deactivate/", pages.user_deactivate, name="user_deactivate"),

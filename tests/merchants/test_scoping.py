@@ -2,17 +2,23 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from merchants.models import ExportFile
+from merchants.models import ExportFile, Terminal
 from merchants.portal.exports import export_request
 from merchants.portal.selectors import HistoryFilters
+from payments.services import terminal_pair
 from tests import factories
 
 
 @pytest.fixture
 def foreign(other_company, other_store, other_payment, other_company_admin):
     """Objects of another company: its payment, terminal, staff member and a finished export."""
-    terminal = factories.terminal(other_store, name="他社レジ")
+    terminal = factories.terminal(other_store, name="他社レジ", setup_password="52825282")
+    Terminal.objects.filter(pk=terminal.pk).update(
+        failed_setup_attempts=10, setup_locked_at=timezone.now()
+    )
+    terminal_pair(terminal=terminal, client_address="192.0.2.77", label="他社のタブレット")
     staff = factories.user(
         "other-staff-1", role="store_staff", company=other_company, store=other_store
     )
@@ -20,7 +26,13 @@ def foreign(other_company, other_store, other_payment, other_company_admin):
         actor=other_company_admin, filters=HistoryFilters.today(), encoding="utf-8-sig"
     )
     ExportFile.objects.filter(pk=export.pk).update(status=ExportFile.Status.DONE)
-    return {"payment": other_payment, "terminal": terminal, "user": staff, "export": export}
+    return {
+        "payment": other_payment,
+        "terminal": terminal,
+        "device": terminal.devices.get(),
+        "user": staff,
+        "export": export,
+    }
 
 
 def object_urls(foreign):
@@ -28,6 +40,9 @@ def object_urls(foreign):
         ("get", reverse("merchants:payment_cancel", args=[foreign["payment"].number])),
         ("post", reverse("merchants:payment_cancel", args=[foreign["payment"].number])),
         ("post", reverse("merchants:terminal_password", args=[foreign["terminal"].pk])),
+        ("post", reverse("merchants:terminal_unpair", args=[foreign["terminal"].pk])),
+        ("post", reverse("merchants:terminal_unlock", args=[foreign["terminal"].pk])),
+        ("post", reverse("merchants:terminal_device_end", args=[foreign["device"].pk])),
         ("post", reverse("merchants:user_deactivate", args=[foreign["user"].pk])),
         ("post", reverse("merchants:user_unlock", args=[foreign["user"].pk])),
         ("get", reverse("merchants:export_download", args=[foreign["export"].pk])),
@@ -60,9 +75,10 @@ def test_other_companys_objects_answer_404(role, request, client, merchant_login
     assert not foreign["payment"].is_cancelled
     foreign["user"].refresh_from_db()
     assert foreign["user"].is_active
-    old = foreign["terminal"].setup_password
-    foreign["terminal"].refresh_from_db()
-    assert foreign["terminal"].setup_password == old
+    terminal = Terminal.objects.get(pk=foreign["terminal"].pk)
+    assert terminal.setup_password_hash == foreign["terminal"].setup_password_hash
+    assert terminal.setup_locked_at is not None
+    assert terminal.devices.get() == foreign["device"]
 
 
 @pytest.mark.django_db
@@ -75,6 +91,8 @@ def test_list_pages_never_show_another_company(role, request, client, merchant_l
         foreign["payment"].store.code,
         "他社の店",
         foreign["terminal"].terminal_id,
+        foreign["device"].label,
+        foreign["device"].client_address,
         foreign["user"].username,
         foreign["payment"].company.name,
     ]

@@ -5,9 +5,12 @@ from datetime import datetime, timedelta
 from unittest import mock
 
 import pytest
+from django.contrib.auth.hashers import check_password
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from core.models import AuditLog
 from merchants.models import BankAccountChange, User
@@ -194,17 +197,30 @@ def test_django_admin_shows_lock_and_city_staff_unlocks(client, city_staff, stor
 
 
 @pytest.mark.django_db
-def test_terminals_show_password_and_regenerate(client, merchant_login, company_admin, small_store):
-    terminal = factories.terminal(small_store, name="レジ1")
+def test_a_new_terminal_password_is_shown_once(client, merchant_login, company_admin, small_store):
+    """Issued, it is in the page after the POST; the list, a reload and the database never
+    show it again (only a keyed hash is kept)."""
+    terminal = factories.terminal(small_store, name="レジ1", setup_password="52825282")
     merchant_login(client, company_admin)
     body = client.get(reverse("merchants:terminals")).content.decode()
-    assert terminal.terminal_id in body and terminal.setup_password in body
-    old = terminal.setup_password
-    client.post(reverse("merchants:terminal_password", args=[terminal.pk]))
+    assert terminal.terminal_id in body and "52825282" not in body and "発行済み" in body
+
+    issued = client.post(reverse("merchants:terminal_password", args=[terminal.pk]), follow=True)
+    body = issued.content.decode()
+    password = re.search(r"レジ1の端末パスワードは (\d{8}) です", body).group(1)
+    assert "二度と表示されません" in body
     terminal.refresh_from_db()
-    assert terminal.setup_password != old and len(terminal.setup_password) == 8
+    assert check_password(password, terminal.setup_password_hash)
+    assert not check_password("52825282", terminal.setup_password_hash)
+    reloaded = client.get(reverse("merchants:terminals")).content.decode()
+    assert password not in reloaded and "二度と表示されません" not in reloaded
+    issued_at = date_format(
+        timezone.localtime(terminal.setup_password_issued_at), "DATETIME_FORMAT"
+    )
+    assert f"発行済み（{issued_at}）" in reloaded
     log = AuditLog.objects.get(action="merchants.terminal.password_regenerated")
     assert log.actor == company_admin and log.data["terminal_id"] == terminal.terminal_id
+    assert password not in str(log.data)
 
 
 @pytest.mark.django_db

@@ -4,8 +4,9 @@ import pytest
 
 from merchants.models import Terminal
 from payments import services
-from payments.access import RESIDENT_SESSION_KEY, TERMINAL_COOKIE, remember_terminal
+from payments.access import RESIDENT_SESSION_KEY, TERMINAL_COOKIE, remember_device
 from tests import factories
+from wallets.services import wallet_credentials_issue
 
 
 @pytest.fixture
@@ -27,14 +28,27 @@ def pos_terminal(small_store):
     return factories.terminal(small_store, kind=Terminal.Kind.POS)
 
 
-def pair(client, terminal):
-    """Sets the long-lived device cookie the set-up screen leaves behind."""
+def device_cookie(terminal, label="テスト端末") -> str:
+    """The long-lived device cookie the set-up screen leaves behind, for a new device row."""
     from django.http import HttpResponse
 
+    token = services.terminal_pair(terminal=terminal, client_address="127.0.0.1", label=label)
     response = HttpResponse()
-    remember_terminal(response, terminal)
-    client.cookies[TERMINAL_COOKIE] = response.cookies[TERMINAL_COOKIE].value
+    remember_device(response, token)
+    return response.cookies[TERMINAL_COOKIE].value
+
+
+def pair(client, terminal):
+    """A device set up for the terminal, as by the set-up screen."""
+    client.cookies[TERMINAL_COOKIE] = device_cookie(terminal)
     return client
+
+
+@pytest.fixture
+def card(wallet):
+    """The wallet's card token and PIN, as printed on its notice."""
+    credentials = wallet_credentials_issue([wallet])[0]
+    return credentials.card_token, credentials.pin
 
 
 @pytest.fixture

@@ -6,17 +6,17 @@ Screenshots of every screen go to test-artifacts/<test>/ (git-ignored) for a per
 import re
 
 import pytest
-from django.http import HttpResponse
 from PIL import Image
 
 from merchants.models import Terminal
 from payments import services
-from payments.access import TERMINAL_COOKIE, remember_terminal
+from payments.access import TERMINAL_COOKIE
 from payments.models import Payment
 from payments.qr_sheet import render_png
 from tests import factories
 from tests.conftest import PHONE, launch_chromium
 from tests.fake_camera import qr_image, write_y4m
+from tests.payments.conftest import device_cookie
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,16 +82,8 @@ def store_app_page(browser):
 
 
 def _signed_in_store_page(context, scene, user):
-    response = HttpResponse()
-    remember_terminal(response, scene["app"])
     context.add_cookies(
-        [
-            {
-                "name": TERMINAL_COOKIE,
-                "value": response.cookies[TERMINAL_COOKIE].value,
-                "url": scene["url"],
-            }
-        ]
+        [{"name": TERMINAL_COOKIE, "value": device_cookie(scene["app"]), "url": scene["url"]}]
     )
     page = context.new_page()
     page.goto(f"{scene['url']}/store/login/")

@@ -2,6 +2,8 @@
 cannot reset an address limit: on every credential path the attempts count against the address
 the proxy saw, and no counter is made for the addresses the client made up."""
 
+import uuid
+
 import pytest
 from axes.models import AccessAttempt
 
@@ -9,6 +11,7 @@ from core.checkdigit import damm_digit
 from core.models import RateLimit
 from payments.access import RESIDENT_SESSION_KEY
 from tests.payments.conftest import pair
+from tests.payments.test_store_card import other_pin
 
 REAL = "203.0.113.7"
 PROXY = "10.0.0.2"
@@ -44,6 +47,15 @@ def store_staff_sign_in(client, n, app_terminal, **_):
     client.post("/store/login/", {"username": f"nobody{n}", "password": "nope"}, **spoofed(n))
 
 
+def card_pin(client, n, request, **_):
+    """A wrong PIN for a card scanned at the store app (this client: paired, staff signed in)."""
+    request.getfixturevalue("store_app")
+    token, pin = request.getfixturevalue("card")
+    key = str(uuid.uuid4())
+    client.post("/store/pay/scan/", {"amount": 500, "key": key, "code": token}, **spoofed(n))
+    client.post("/store/pay/pin/", {"key": key, "pin": other_pin(pin)}, **spoofed(n))
+
+
 def merchant_sign_in(client, n, **_):
     client.post("/merchant/login/", {"username": f"nobody{n}", "password": "nope"}, **spoofed(n))
 
@@ -60,16 +72,17 @@ def admin_sign_in(client, n, **_):
         passcode,
         terminal_setup,
         store_staff_sign_in,
+        card_pin,
         merchant_sign_in,
         admin_sign_in,
     ],
 )
 def test_a_made_up_forwarded_for_does_not_reset_the_count(
-    client, settings, attempt, wallet, app_terminal
+    client, settings, request, attempt, wallet, app_terminal
 ):
     settings.AXES_IPWARE_PROXY_COUNT = 1
     for n in range(5):
-        attempt(client, n, wallet=wallet, app_terminal=app_terminal)
+        attempt(client, n, wallet=wallet, app_terminal=app_terminal, request=request)
     keys = list(RateLimit.objects.values_list("key", flat=True))
     ips = list(AccessAttempt.objects.values_list("ip_address", flat=True))
     assert not [k for k in keys if "198.51.100." in k] and "198.51.100." not in "".join(ips)

@@ -12,12 +12,6 @@ from tests.payments.test_store_app import scan
 from wallets.services import wallet_credentials_issue
 
 
-@pytest.fixture
-def card(wallet):
-    credentials = wallet_credentials_issue([wallet])[0]
-    return credentials.card_token, credentials.pin
-
-
 def other_pin(pin):
     return "000000" if pin != "000000" else "111111"
 

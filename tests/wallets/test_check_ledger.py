@@ -4,10 +4,12 @@ import io
 import json
 
 import pytest
+from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from merchants.models import Terminal
 from payments.models import Payment
 from tests import factories
 from wallets.models import Account, Wallet
@@ -59,6 +61,10 @@ def test_demo_data_is_sound_and_prints_every_sign_in(tmp_path):
     assert TOTP(key).token() == TOTP(device.bin_key).token()
     wallet = Wallet.objects.get(ticket_number=logins["residents"][0]["ticket_number"])
     assert wallet.check_pin(logins["residents"][0]["pin"])
+    # Terminal passwords are stored hashed; the printed ones are the ones that set up a device.
+    for printed in logins["terminals"]:
+        terminal = Terminal.objects.get(terminal_id=printed["terminal_id"])
+        assert check_password(printed["password"], terminal.setup_password_hash)
     assert Payment.objects.filter(status="cancelled").exists()
     assert Account.objects.filter(
         kind="wallet", value_type__small_local_only=True, balance__gt=0

@@ -25,6 +25,7 @@ from merchants.portal.access import (
     scope_payments,
     scope_programmes,
     scope_stores,
+    scope_terminal_devices,
     scope_terminals,
     scope_users,
 )
@@ -194,14 +195,18 @@ def stores(request):
 
 @merchant_required
 def terminals(request):
-    """端末: terminal ID and password for setting up the store app."""
+    """端末: terminal IDs for setting up the store app, and the devices set up with them. A
+    password is shown once, in the message after it is issued."""
     return render(
         request,
         "merchants/terminals.html",
         {
             "terminals": scope_terminals(request.scope)
             .select_related("store__programme")
-            .order_by("store__code", "pk")
+            .order_by("store__code", "pk"),
+            "devices": scope_terminal_devices(request.scope)
+            .select_related("terminal__store")
+            .order_by("terminal__store__code", "terminal__pk", "-last_seen_at", "pk"),
         },
     )
 
@@ -214,19 +219,24 @@ def _managed_terminal(request, pk):
     return terminal
 
 
+def password_issued_message(request, terminal, password: str) -> None:
+    """The one time a terminal password is shown: the message lives until the next page."""
+    messages.warning(
+        request,
+        _(
+            "The terminal password for %(terminal)s is %(password)s. Note it now: it will not be"
+            " shown again. Devices set up with an earlier password are disconnected."
+        )
+        % {"terminal": terminal, "password": password},
+    )
+
+
 @merchant_required
 @require_POST
 def terminal_password(request, pk):
     terminal = _managed_terminal(request, pk)
-    services.terminal_password_regenerate(actor=request.user, terminal=terminal)
-    messages.success(
-        request,
-        _(
-            "A new terminal password has been issued for %(terminal)s; devices set up with the"
-            " old one are disconnected."
-        )
-        % {"terminal": terminal},
-    )
+    password = services.terminal_password_regenerate(actor=request.user, terminal=terminal)
+    password_issued_message(request, terminal, password)
     return redirect("merchants:terminals")
 
 
@@ -239,6 +249,23 @@ def terminal_unpair(request, pk):
     messages.success(
         request,
         _("Every device set up for %(terminal)s has been disconnected.") % {"terminal": terminal},
+    )
+    return redirect("merchants:terminals")
+
+
+@merchant_required
+@require_POST
+def terminal_device_end(request, pk):
+    """One device disconnected (a lost phone); the terminal's other devices keep working."""
+    device = get_object_or_404(
+        scope_terminal_devices(request.scope).select_related("terminal__store__company"), pk=pk
+    )
+    _managed_terminal(request, device.terminal_id)
+    services.terminal_device_end(actor=request.user, device=device)
+    messages.success(
+        request,
+        _("The device %(device)s of %(terminal)s has been disconnected.")
+        % {"device": device, "terminal": device.terminal},
     )
     return redirect("merchants:terminals")
 

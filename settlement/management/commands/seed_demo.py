@@ -174,29 +174,22 @@ class Command(BaseCommand):
                 phone="0257-00-0000",
             )
             stores.append(store)
-            Terminal.objects.create(
-                store=store,
-                kind=Terminal.Kind.QR_SHEET,
-                name="QR台紙",
-                terminal_id=f"{1000_0000_0000 + i * 10 + 1}",
-                setup_password=f"{rnd.randrange(10**8):08d}",
-            )
-            Terminal.objects.create(
-                store=store,
-                kind=Terminal.Kind.STORE_APP,
-                name="店頭タブレット",
-                terminal_id=f"{1000_0000_0000 + i * 10 + 2}",
-                setup_password=f"{rnd.randrange(10**8):08d}",
-            )
+            kinds = [
+                (Terminal.Kind.QR_SHEET, "QR台紙", ""),
+                (Terminal.Kind.STORE_APP, "店頭タブレット", ""),
+            ]
             if not small:
-                Terminal.objects.create(
+                kinds.append((Terminal.Kind.POS, "POSレジ1", f"POS-{i:04d}"))
+            for n, (kind, terminal_name, external_id) in enumerate(kinds, start=1):
+                terminal = Terminal(
                     store=store,
-                    kind=Terminal.Kind.POS,
-                    name="POSレジ1",
-                    external_id=f"POS-{i:04d}",
-                    terminal_id=f"{1000_0000_0000 + i * 10 + 3}",
-                    setup_password=f"{rnd.randrange(10**8):08d}",
+                    kind=kind,
+                    name=terminal_name,
+                    external_id=external_id,
+                    terminal_id=f"{1000_0000_0000 + i * 10 + n}",
                 )
+                terminal.set_setup_password(demo_terminal_password(terminal.terminal_id))
+                terminal.save()
             User.objects.create(
                 username=f"{code.lower()}mgr",
                 password=staff_hash,
@@ -332,7 +325,7 @@ class Command(BaseCommand):
             "terminals": [
                 {
                     "terminal_id": t.terminal_id,
-                    "password": t.setup_password,
+                    "password": demo_terminal_password(t.terminal_id),
                     "kind": t.kind,
                     "store_code": t.store.code,
                     "external_id": t.external_id,
@@ -402,6 +395,13 @@ def demo_totp_key(username: str) -> str:
 def demo_totp_secret(username: str) -> str:
     """The same key in base32, as an authenticator app takes it."""
     return base64.b32encode(bytes.fromhex(demo_totp_key(username))).decode()
+
+
+def demo_terminal_password(terminal_id: str) -> str:
+    """Demo only, as demo_pin: terminal passwords are stored hashed, so the demo's derive from
+    the terminal ID to be printable again."""
+    digest = int(hashlib.sha256(f"demo-terminal:{terminal_id}".encode()).hexdigest(), 16)
+    return f"{digest % 10**8:08d}"
 
 
 def demo_pin(ticket_number: str) -> str:
