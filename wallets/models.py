@@ -311,7 +311,10 @@ class JournalEntry(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, verbose_name=_("by")
     )
     memo = models.CharField(_("memo"), max_length=200, blank=True)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, null=True, blank=True)
+    # NULL, not "": entries without a key (payments, cancellations) must not collide.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=200, null=True, blank=True
+    )
     reverses = models.OneToOneField(
         "self",
         models.PROTECT,
@@ -326,9 +329,7 @@ class JournalEntry(models.Model):
         verbose_name_plural = _("journal entries")
         ordering = ["-created_at", "-pk"]
         # Not unique=True, whose extra LIKE index every entry's insert would maintain.
-        constraints = [
-            models.UniqueConstraint(fields=["idempotency_key"], name="entry_key_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="entry_key_unique")]
 
     def __str__(self):
         return f"#{self.pk} {self.get_kind_display()}"
