@@ -1,9 +1,11 @@
 #!/usr/bin/env python
 """Ledger micro-benchmark: payments per second through payments.services.payment_create on one connection
-and on eight, and check_ledger's time on a million postings.
+and on eight, django-hordak's transfers per second on the same server in the same run with the ratio
+(scripts/bench_hordak.py), and check_ledger's time on a million postings.
 
-Builds its own database (voucher_bench_ledger), drops it afterwards unless --keep.
-    .venv/bin/python scripts/bench_ledger.py [--payments 2000] [--postings 1000000]
+Builds its own database (--database, voucher_bench_ledger) and drops it afterwards unless --keep; hordak
+gets a second one (NAME_hordak), always dropped, and a virtualenv cached under /tmp.
+    .venv/bin/python scripts/bench_ledger.py [--payments 2000] [--postings 1000000] [--no-hordak]
 """
 
 import argparse
@@ -17,9 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import bench_hordak  # noqa: E402
 from benchdb import bench_url, drop_database, recreate_database  # noqa: E402
-
-BENCH_DB = "voucher_bench_ledger"
 
 
 def main():
@@ -29,9 +30,15 @@ def main():
     parser.add_argument("--payments", type=int, default=2000, help="payments per measured run")
     parser.add_argument("--postings", type=int, default=1_000_000, help="postings for check_ledger")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--database", default="voucher_bench_ledger", help="its name, when two runs share a server"
+    )
+    parser.add_argument("--no-hordak", action="store_true", help="skip the django-hordak runs")
     args = parser.parse_args()
 
-    url = bench_url(BENCH_DB)
+    # Installed before anything is measured, so that a failing install costs no ledger run.
+    args.hordak_python = None if args.no_hordak else bench_hordak.virtualenv()
+    url = bench_url(args.database)
     recreate_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -143,7 +150,7 @@ def run(args):
         elapsed = time.perf_counter() - start
         for p in procs:
             p.join()
-        report(label, per_proc * procs_n, elapsed, [x for xs in gathered for x in xs])
+        return report(label, per_proc * procs_n, elapsed, [x for xs in gathered for x in xs])
 
     print(f"# ledger benchmark: {os.cpu_count()} CPUs, PostgreSQL {connection.pg_version // 10000}")
     pay_many(100, 0, [], "warm")  # connection, caches and plans
@@ -152,8 +159,10 @@ def run(args):
     start = time.perf_counter()
     pay_many(args.payments, 0, latencies, "one")
     report("1 connection", args.payments, time.perf_counter() - start, latencies)
-    in_processes("8 connections, 50 stores", 8)
+    eight = in_processes("8 connections, 50 stores", 8)
     in_processes("8 connections, all at one store", 8, one_store=stores[0])
+    if args.hordak_python:
+        compare_hordak(args, eight)
 
     # check_ledger on a million postings: bulk-load balanced grant entries with SQL, then check.
     existing = count_postings()
@@ -219,15 +228,38 @@ def count_postings() -> int:
         return cursor.fetchone()[0]
 
 
-def report(label, count, elapsed, latencies):
+def compare_hordak(args, eight: float) -> None:
+    """The same number of transfers through hordak on the same server, and the issue's ratio."""
+    hordak = bench_hordak.measure(
+        args.hordak_python, bench_url(f"{args.database}_hordak"), args.payments
+    )
+    print(
+        f"# {hordak['versions']}: Account.transfer_to in transaction.atomic(), "
+        "one connection per thread or process"
+    )
+    ratios = []
+    for run in hordak["runs"]:
+        rate = report(
+            f"hordak {run['label']}", run["count"], run["elapsed"], run["latencies"], "transfers"
+        )
+        if run["workers"] > 1:
+            ratios.append(
+                f"ledger payments at 8 connections ÷ hordak at {run['label']}: {eight / rate:.2f}"
+            )
+    for ratio in ratios:
+        print(f"ratio {ratio} (aim ≥ 2)")
+
+
+def report(label, count, elapsed, latencies, unit="payments") -> float:
     latencies = sorted(latencies)
     p50 = latencies[len(latencies) // 2] * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
     print(
-        f"{label}: {count:,} payments in {elapsed:.2f} s = {count / elapsed:,.0f} payments/s "
+        f"{label}: {count:,} {unit} in {elapsed:.2f} s = {count / elapsed:,.0f} {unit}/s "
         f"(p50 {p50:.1f} ms, p99 {p99:.1f} ms)",
         flush=True,
     )
+    return count / elapsed
 
 
 if __name__ == "__main__":
