@@ -24,7 +24,7 @@ from core.exceptions import DomainError
 from core.formatting import grouped
 from core.ratelimit import rate_limit_clear, rate_limit_exceeded, rate_limit_hit
 from merchants.models import Store, Terminal, User
-from payments import sql
+from payments import selectors, sql
 from payments.access import STORE_ROLES
 from payments.exceptions import (
     CardBlocked,
@@ -634,6 +634,7 @@ def api_key_revoke(*, api_key: ApiKey, actor=None) -> ApiKey:
             company=api_key.terminal.store.company,
             prefix=api_key.prefix,
         )
+    selectors.api_key_forget(key_hash=api_key.key_hash)
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 
