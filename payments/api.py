@@ -26,7 +26,7 @@ from core.dates import day_range, end_of
 from core.exceptions import DomainError
 from core.http import client_address
 from payments import selectors, services
-from payments.exceptions import ApiValidationError, MethodNotAllowed, NotFound, Unauthorized
+from payments.exceptions import ApiKeyThrottled, ApiValidationError, MethodNotAllowed, NotFound
 from payments.models import Payment, PaymentSplit
 from payments.openapi import BOUND_FORM, KEY_PATTERN, PIN_PATTERN, openapi_document
 from payments.validators import (
@@ -98,14 +98,18 @@ def api_view(*methods):
                 response["Allow"] = ", ".join(methods)  # RFC 9110 15.5.6
                 return response
             scheme, _sep, raw_key = request.headers.get("Authorization", "").partition(" ")
-            terminal = (
-                selectors.terminal_for_api_key(key_hash=services.api_key_hash(raw_key.strip()))
-                if scheme.lower() == "bearer" and raw_key
-                else None
-            )
-            if terminal is None:
-                return error(Unauthorized())
-            request.terminal = terminal
+            try:
+                request.terminal = services.api_key_authenticate(
+                    raw_key=raw_key.strip() if scheme.lower() == "bearer" else "",
+                    client_address=client_address(request),
+                )
+            except ApiKeyThrottled as exc:
+                response = error(exc)
+                # At most this long: the window began with the address's first counted failure.
+                response["Retry-After"] = str(int(services.ATTEMPT_WINDOW.total_seconds()))
+                return response
+            except DomainError as exc:
+                return error(exc)
             try:
                 return view(request, *args, **kwargs)
             except DomainError as exc:

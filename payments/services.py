@@ -27,6 +27,7 @@ from merchants.models import Store, Terminal, User
 from payments import selectors, sql
 from payments.access import STORE_ROLES
 from payments.exceptions import (
+    ApiKeyThrottled,
     CardBlocked,
     CardLocked,
     CardUnknown,
@@ -44,6 +45,7 @@ from payments.exceptions import (
     TicketBlocked,
     TicketLocked,
     TooManyAttempts,
+    Unauthorized,
 )
 from payments.models import ApiKey, CpmCode, Payment
 from wallets import ledger
@@ -87,10 +89,10 @@ CPM_CODE_LIFETIME = timedelta(seconds=60)
 CPM_SIGNING_SALT = "payments.cpm-code"
 
 
-def _guard_address(scope: str, client_address: str) -> str:
+def _guard_address(scope: str, client_address: str, error=TooManyAttempts) -> str:
     key = f"{scope}:addr:{client_address}"
     if rate_limit_exceeded(key=key, limit=ADDRESS_MAX_FAILURES, window=ATTEMPT_WINDOW):
-        raise TooManyAttempts()
+        raise error()
     return key
 
 
@@ -599,6 +601,25 @@ def terminal_pair(*, terminal: Terminal, client_address: str) -> None:
 
 def api_key_hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_authenticate(*, raw_key: str, client_address: str) -> Terminal:
+    """The terminal of a POS key; wrong keys count per address (ADDRESS_MAX_FAILURES per window),
+    and past that the address's wrong keys are ApiKeyThrottled, answered without a write.
+
+    Unlike the other credential paths, a right key is still served from a limited address: a
+    key is 256 random bits, so a refused try protects no key from guessing, while refusing
+    would let one client behind a shared address (a shopping centre's network, a till with a
+    revoked key) stop every POS there, and would cost each call a read of the counter.
+    """
+    if not raw_key:
+        raise Unauthorized()  # no key was tried: nothing to count
+    terminal = selectors.terminal_for_api_key(key_hash=api_key_hash(raw_key))
+    if terminal is None:
+        address_key = _guard_address("pos-key", client_address, error=ApiKeyThrottled)
+        rate_limit_hit(key=address_key, window=ATTEMPT_WINDOW)
+        raise Unauthorized()
+    return terminal
 
 
 def api_key_create(*, terminal: Terminal, name: str = "", actor=None) -> tuple[ApiKey, str]:
