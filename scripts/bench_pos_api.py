@@ -251,9 +251,9 @@ def load(port, clients, seconds, make_request):
     }
 
 
-def server_cpu_seconds(server_pid) -> tuple[float, float]:
-    """CPU used by the gunicorn workers and the PostgreSQL backends serving them, so the cost of
-    a payment can be read apart from what other processes on the machine take."""
+def server_cpu_seconds(server_pid) -> tuple[dict[int, float], dict[int, float]]:
+    """CPU seconds so far of each gunicorn worker and each PostgreSQL backend serving them, so the
+    cost of a payment can be read apart from what other processes on the machine take."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -272,20 +272,25 @@ def server_cpu_seconds(server_pid) -> tuple[float, float]:
             workers.add(int(stat.parent.name))
 
     def ticks(pids):
-        total = 0
+        seconds = {}
         for pid in pids:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-        return total / os.sysconf("SC_CLK_TCK")
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return seconds
 
     return ticks(workers), ticks(backends)
 
 
 def cpu_ms(before, after, requests) -> tuple[float, float]:
-    return tuple((b - a) * 1000 / max(1, requests) for a, b in zip(before, after, strict=True))
+    """Per request, summed over the processes alive at the end. Connections older than
+    CONN_MAX_AGE close during a phase: subtracting totals made PostgreSQL's share negative."""
+    return tuple(
+        sum(spent - was.get(pid, 0) for pid, spent in now.items()) * 1000 / max(1, requests)
+        for was, now in zip(before, after, strict=True)
+    )
 
 
 def run(args, raw_keys, wallets, server_pid, pgbench_tps):
