@@ -11,11 +11,13 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 
+from core.middleware import API_PREFIX
+
 AUDIENCES = (
     ("/merchant/", "merchant"),
     ("/store/", "store"),
     ("/admin/", "admin"),
-    ("/api/", "api"),
+    (API_PREFIX, "api"),
 )
 
 

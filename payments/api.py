@@ -5,6 +5,7 @@ admin. Token-authenticated, so these views alone are CSRF-exempt. Errors are
 `{"error": {"code": ..., "message": ...}}` with the stable codes of the domain errors.
 """
 
+import functools
 import json
 import re
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from django.core import signing
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db.models import Prefetch, Q
 from django.http import JsonResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from core.dates import day_range, end_of
 from core.exceptions import DomainError
 from core.http import client_address
 from payments import selectors, services
-from payments.exceptions import ApiValidationError, MethodNotAllowed, NotFound, Unauthorized
+from payments.exceptions import ApiKeyThrottled, ApiValidationError, MethodNotAllowed, NotFound
 from payments.models import Payment, PaymentSplit
 from payments.openapi import BOUND_FORM, KEY_PATTERN, PIN_PATTERN, openapi_document
 from payments.validators import (
@@ -62,8 +63,18 @@ def payment_json(payment: Payment, splits: list[tuple[str, int]] | None = None) 
             timezone.localtime(payment.cancelled_at).isoformat() if payment.cancelled_at else None
         ),
         "cancel_deadline": timezone.localtime(payment.cancel_deadline()).isoformat(),
-        "url": reverse("payments:api_payment", args=[payment.number]),
+        "url": f"{_payments_path()}/{payment.number}",
     }
+
+
+@functools.cache
+def _payments_path_in_site() -> str:
+    return reverse("payments:api_payments").removeprefix(get_script_prefix())
+
+
+def _payments_path() -> str:
+    """Where the payments are (`payments:api_payments`), resolved once, not per answer."""
+    return get_script_prefix() + _payments_path_in_site()
 
 
 def _detailed(payments):
@@ -87,14 +98,18 @@ def api_view(*methods):
                 response["Allow"] = ", ".join(methods)  # RFC 9110 15.5.6
                 return response
             scheme, _sep, raw_key = request.headers.get("Authorization", "").partition(" ")
-            terminal = (
-                selectors.terminal_for_api_key(key_hash=services.api_key_hash(raw_key.strip()))
-                if scheme.lower() == "bearer" and raw_key
-                else None
-            )
-            if terminal is None:
-                return error(Unauthorized())
-            request.terminal = terminal
+            try:
+                request.terminal = services.api_key_authenticate(
+                    raw_key=raw_key.strip() if scheme.lower() == "bearer" else "",
+                    client_address=client_address(request),
+                )
+            except ApiKeyThrottled as exc:
+                response = error(exc)
+                # At most this long: the window began with the address's first counted failure.
+                response["Retry-After"] = str(int(services.ATTEMPT_WINDOW.total_seconds()))
+                return response
+            except DomainError as exc:
+                return error(exc)
             try:
                 return view(request, *args, **kwargs)
             except DomainError as exc:
@@ -255,7 +270,7 @@ def _list(request):
         query.setdefault("from", today.isoformat())
         query.setdefault("to", today.isoformat())
         query["cursor"] = _cursor(rows[-1])
-        next_url = f"{reverse('payments:api_payments')}?{query.urlencode()}"
+        next_url = f"{_payments_path()}?{query.urlencode()}"
     return JsonResponse({"payments": [payment_json(p) for p in rows], "next": next_url})
 
 

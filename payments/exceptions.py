@@ -142,6 +142,15 @@ class Unauthorized(DomainError):
     message = _("A valid API key is required.")
 
 
+class ApiKeyThrottled(DomainError):
+    code = "api_key_throttled"
+    status = 429
+    message = _(
+        "Too many requests with a wrong API key from this address. Please check the key set in"
+        " the POS, and try again in 15 minutes."
+    )
+
+
 class NotFound(DomainError):
     code = "not_found"
     status = 404
@@ -164,6 +173,7 @@ API_ERRORS = (
     CardBlocked,
     TooManyAttempts,
     Unauthorized,
+    ApiKeyThrottled,
     NotFound,
     MethodNotAllowed,
     IdempotencyConflict,

@@ -5,6 +5,7 @@ from django.conf import settings
 
 from payments.exceptions import (
     API_ERRORS,
+    ApiKeyThrottled,
     ApiValidationError,
     CardBlocked,
     CardLocked,
@@ -18,6 +19,7 @@ from payments.exceptions import (
     Unauthorized,
 )
 from payments.models import PAYMENT_NUMBER_PATTERN, Payment
+from payments.services import ADDRESS_MAX_FAILURES, ATTEMPT_WINDOW
 from payments.validators import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -55,6 +57,7 @@ CREATE_ERRORS = (
     ApiValidationError,
     CodeInvalid,
     Unauthorized,
+    ApiKeyThrottled,
     IdempotencyConflict,
     CodeUsed,
     CodeExpired,
@@ -67,9 +70,9 @@ CREATE_ERRORS = (
     StoreNotEligible,
     ProgrammeNotActive,
 )
-LIST_ERRORS = (ApiValidationError, Unauthorized)
-GET_ERRORS = (Unauthorized, NotFound)
-CANCEL_ERRORS = (Unauthorized, NotFound, AlreadyCancelled, OutsideCancelWindow)
+LIST_ERRORS = (ApiValidationError, Unauthorized, ApiKeyThrottled)
+GET_ERRORS = (Unauthorized, ApiKeyThrottled, NotFound)
+CANCEL_ERRORS = (Unauthorized, ApiKeyThrottled, NotFound, AlreadyCancelled, OutsideCancelWindow)
 
 
 def _error_schema(codes: list[str]) -> dict:
@@ -94,13 +97,21 @@ def _errors(errors) -> dict:
     codes: dict[str, list[str]] = {}
     for error in errors:
         codes.setdefault(str(error.status), []).append(error.code)
-    return {
+    responses = {
         status: {
             "description": " or ".join(names),
             "content": {"application/json": {"schema": _error_schema(sorted(names))}},
         }
         for status, names in sorted(codes.items())
     }
+    if throttled := responses.get(str(ApiKeyThrottled.status)):
+        throttled["headers"] = {
+            "Retry-After": {
+                "description": "Seconds, at most, until the address's limit ends",
+                "schema": {"type": "integer"},
+            }
+        }
+    return responses
 
 
 def _payment(description: str) -> dict:
@@ -327,7 +338,18 @@ def openapi_document() -> dict:
             },
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": (
+                        "The terminal's API key. Wrong keys count per client address: after "
+                        f"{ADDRESS_MAX_FAILURES} in {ATTEMPT_WINDOW.seconds // 60} minutes the "
+                        "address's wrong keys are api_key_throttled until the window ends. A "
+                        "right key is always served."
+                    ),
+                }
+            },
             "schemas": {
                 "Error": _error_schema(ERROR_CODES),
                 "Payment": {

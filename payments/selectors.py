@@ -1,5 +1,6 @@
 """Reads for the resident pages, the store app and the POS API, each from its owner's scope."""
 
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -147,19 +148,47 @@ def store_feed(*, store: Store, limit: int = 30):
     )
 
 
+# A POS sends its one key all day; a key seen in the last few seconds is not looked up again.
+API_KEY_CACHE_SECONDS = 5
+API_KEY_CACHE_SIZE = 10_000
+_api_key_rows: dict[str, tuple[float, tuple]] = {}
+_TERMINAL_COLUMNS = [f.attname for f in Terminal._meta.concrete_fields]
+_STORE_COLUMNS = [f.attname for f in Store._meta.concrete_fields]
+
+
 def terminal_for_api_key(*, key_hash: str) -> Terminal | None:
-    """The active terminal of an unrevoked POS key, with its store. Every API call starts
-    here, so one plain statement: no query compilation."""
-    terminal_fields, store_fields = Terminal._meta.concrete_fields, Store._meta.concrete_fields
-    with connection.cursor() as cursor:
-        cursor.execute(sql.TERMINAL_FOR_API_KEY, [key_hash])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    n = len(terminal_fields)
-    terminal = Terminal.from_db(connection.alias, [f.attname for f in terminal_fields], row[:n])
-    terminal.store = Store.from_db(connection.alias, [f.attname for f in store_fields], row[n:])
+    """The active terminal of an unrevoked POS key, with its store (active too).
+
+    Every API call starts here, so the answer is kept in this process for API_KEY_CACHE_SECONDS.
+    A cache per process is acceptable because revocation keeps a short, fixed bound: a key
+    revoked, or its terminal or store deactivated, in any process or server stops working
+    everywhere within those seconds (other changes to the terminal or store reach the API as
+    late), and api_key_revoke forgets the key in its own process at once. Only keys that exist
+    are kept, so made-up keys cannot fill the cache; rows rather than model instances, so that
+    requests on other threads never share an object.
+    """
+    now = time.monotonic()
+    cached = _api_key_rows.get(key_hash)
+    if cached is not None and cached[0] > now:
+        row = cached[1]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.TERMINAL_FOR_API_KEY, [key_hash])
+            row = cursor.fetchone()
+        if row is None:
+            _api_key_rows.pop(key_hash, None)
+            return None
+        if len(_api_key_rows) >= API_KEY_CACHE_SIZE:
+            _api_key_rows.clear()
+        _api_key_rows[key_hash] = (now + API_KEY_CACHE_SECONDS, row)
+    terminal = Terminal.from_db(connection.alias, _TERMINAL_COLUMNS, row[: len(_TERMINAL_COLUMNS)])
+    terminal.store = Store.from_db(connection.alias, _STORE_COLUMNS, row[len(_TERMINAL_COLUMNS) :])
     return terminal
+
+
+def api_key_forget(*, key_hash: str) -> None:
+    """This process stops answering from its cache for the key (on revocation)."""
+    _api_key_rows.pop(key_hash, None)
 
 
 def terminal_payments_for_key(*, terminal: Terminal, key: str):

@@ -25,9 +25,10 @@ from core.exceptions import DomainError
 from core.formatting import grouped
 from core.ratelimit import rate_limit_clear, rate_limit_exceeded, rate_limit_hit
 from merchants.models import Store, Terminal, TerminalDevice, User
-from payments import sql
+from payments import selectors, sql
 from payments.access import STORE_ROLES
 from payments.exceptions import (
+    ApiKeyThrottled,
     CardBlocked,
     CardLocked,
     CardUnknown,
@@ -45,6 +46,7 @@ from payments.exceptions import (
     TicketBlocked,
     TicketLocked,
     TooManyAttempts,
+    Unauthorized,
 )
 from payments.models import ApiKey, CpmCode, Payment, new_payment_number
 from wallets import ledger
@@ -88,10 +90,10 @@ CPM_CODE_LIFETIME = timedelta(seconds=60)
 CPM_SIGNING_SALT = "payments.cpm-code"
 
 
-def _guard_address(scope: str, client_address: str) -> str:
+def _guard_address(scope: str, client_address: str, error=TooManyAttempts) -> str:
     key = f"{scope}:addr:{client_address}"
     if rate_limit_exceeded(key=key, limit=ADDRESS_MAX_FAILURES, window=ATTEMPT_WINDOW):
-        raise TooManyAttempts()
+        raise error()
     return key
 
 
@@ -568,6 +570,25 @@ def api_key_hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
+def api_key_authenticate(*, raw_key: str, client_address: str) -> Terminal:
+    """The terminal of a POS key; wrong keys count per address (ADDRESS_MAX_FAILURES per window),
+    and past that the address's wrong keys are ApiKeyThrottled, answered without a write.
+
+    Unlike the other credential paths, a right key is still served from a limited address: a
+    key is 256 random bits, so a refused try protects no key from guessing, while refusing
+    would let one client behind a shared address (a shopping centre's network, a till with a
+    revoked key) stop every POS there, and would cost each call a read of the counter.
+    """
+    if not raw_key:
+        raise Unauthorized()  # no key was tried: nothing to count
+    terminal = selectors.terminal_for_api_key(key_hash=api_key_hash(raw_key))
+    if terminal is None:
+        address_key = _guard_address("pos-key", client_address, error=ApiKeyThrottled)
+        rate_limit_hit(key=address_key, window=ATTEMPT_WINDOW)
+        raise Unauthorized()
+    return terminal
+
+
 def api_key_create(*, terminal: Terminal, name: str = "", actor=None) -> tuple[ApiKey, str]:
     """A new POS key; the raw key is returned once and never stored."""
     raw_key = f"vk_{secrets.token_urlsafe(32)}"
@@ -601,6 +622,7 @@ def api_key_revoke(*, api_key: ApiKey, actor=None) -> ApiKey:
             company=api_key.terminal.store.company,
             prefix=api_key.prefix,
         )
+    selectors.api_key_forget(key_hash=api_key.key_hash)
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 

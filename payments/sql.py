@@ -15,7 +15,7 @@ SELECT * FROM payment_make(
 PAYMENTS_IN_FLIGHT_LOCK = 0x70617973  # "pays"
 PAYMENTS_IN_FLIGHT_WAIT = "SELECT pg_advisory_xact_lock(%s, %s)"
 
-# Every API call starts here: the active terminal of an unrevoked key, with its store.
+# Every API call starts here: the active terminal of an unrevoked key, with its active store.
 TERMINAL_FOR_API_KEY = (
     "SELECT "
     + ", ".join(
@@ -25,5 +25,5 @@ TERMINAL_FOR_API_KEY = (
     + f" FROM {ApiKey._meta.db_table} k"
     f" JOIN {Terminal._meta.db_table} t ON t.id = k.terminal_id"
     f" JOIN {Store._meta.db_table} s ON s.id = t.store_id"
-    " WHERE k.key_hash = %s AND k.revoked_at IS NULL AND t.is_active"
+    " WHERE k.key_hash = %s AND k.revoked_at IS NULL AND t.is_active AND s.is_active"
 )

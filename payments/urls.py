@@ -4,6 +4,17 @@ from payments import api, pwa, store_views, views
 
 app_name = "payments"
 urlpatterns = [
+    # POS integration API first in the list: the busiest paths
+    path("api/v1/openapi.json", api.openapi, name="api_openapi"),
+    path("api/v1/payments", api.payments, name="api_payments"),
+    path("api/v1/payments/<payment_number:number>", api.payment, name="api_payment"),
+    path(
+        "api/v1/payments/<payment_number:number>/cancel",
+        api.payment_cancel,
+        name="api_payment_cancel",
+    ),
+    # Anything else under the API (a malformed payment number too) is a JSON not_found.
+    re_path(r"^api/v1/", api.not_found, name="api_not_found"),
     # Residents (phone browser)
     path("", views.home, name="home"),
     path("login/", views.login, name="login"),
@@ -44,15 +55,4 @@ urlpatterns = [
     ),
     path("store/feed/", store_views.feed, name="store_feed"),
     path("store/feed.json", store_views.feed_json, name="store_feed_json"),
-    # POS integration API
-    path("api/v1/openapi.json", api.openapi, name="api_openapi"),
-    path("api/v1/payments", api.payments, name="api_payments"),
-    path("api/v1/payments/<payment_number:number>", api.payment, name="api_payment"),
-    path(
-        "api/v1/payments/<payment_number:number>/cancel",
-        api.payment_cancel,
-        name="api_payment_cancel",
-    ),
-    # Anything else under the API (a malformed payment number too) is a JSON not_found.
-    re_path(r"^api/v1/", api.not_found, name="api_not_found"),
 ]

@@ -1,20 +1,26 @@
 #!/usr/bin/env python
 """POS API benchmark: payments per second and p50/p99 latency of POST /api/v1/payments under
 gunicorn at 8 and 32 concurrent clients, next to the same server's framework floor (GET /healthz:
-a trivial view behind the whole middleware stack, no query).
+a trivial view behind the whole middleware stack, no query), and PostgreSQL's own pace in the same
+run: pgbench's TPC-B-like load (scale 10, 8 clients) on a database of its own.
 
-Builds its own database (voucher_bench_pos) and drops it afterwards unless --keep; serves it
-with gunicorn on 127.0.0.1:8103 only. The load generator is threads with keep-alive
-http.client connections, bounded by --seconds per phase and by the codes issued beforehand.
-    .venv/bin/python scripts/bench_pos_api.py [--scale 1.0] [--seconds 10]
-        [--worker-class gthread --workers 3 --threads 4]
+Builds its own databases (--database, and the same name with _pgbench) and drops them afterwards,
+also on failure (the payments one is kept with --keep); serves it with gunicorn on 127.0.0.1:--port
+only. The load generator is threads with keep-alive http.client connections, bounded by --seconds
+per phase and by the codes issued beforehand.
+    .venv/bin/python scripts/bench_pos_api.py [--scale 1.0] [--seconds 10] [--pgbench-seconds 30]
+        [--worker-class gthread --workers 3 --threads 4] [--port 8103 --database voucher_bench_pos]
 The load average is printed beside the figures: other processes on the machine share its CPUs.
+The aims of issue 13 are printed last: payments >= 0.3 of the floor at 8 and 32 clients, p99 under
+100 ms at 32 clients, payments at 8 clients >= 0.2 of pgbench's tps.
 """
 
 import argparse
 import http.client
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -29,8 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchdb import bench_url, drop_database, recreate_database  # noqa: E402
 
-BENCH_DB = "voucher_bench_pos"
-HOST, PORT = "127.0.0.1", 8103
+HOST = "127.0.0.1"
+PGBENCH_SCALE, PGBENCH_CLIENTS = 10, 8
+# The aims of issue 13, as ratios: the machine's speed cancels out.
+AIM_FLOOR_RATIO, AIM_P99_MS, AIM_PGBENCH_RATIO = 0.3, 100, 0.2
 
 
 def main():
@@ -48,10 +56,16 @@ def main():
     parser.add_argument("--clients", default="8,32", help="concurrent clients per phase")
     parser.add_argument("--stores", type=int, default=50, help="stores (companies) paid")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--port", type=int, default=8103, help="gunicorn's port on 127.0.0.1")
+    parser.add_argument("--database", default="voucher_bench_pos", help="the benchmark database")
+    parser.add_argument(
+        "--pgbench-seconds", type=float, default=30.0, help="pgbench's run; 0 leaves it out"
+    )
     args = parser.parse_args()
     args.clients = [int(n) for n in args.clients.split(",")]
 
-    url = bench_url(BENCH_DB)
+    url = bench_url(args.database)
+    pgbench_url = bench_url(f"{args.database}_pgbench")
     recreate_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -61,19 +75,43 @@ def main():
     from django.core.management import call_command
     from django.db import connections
 
-    call_command("migrate", verbosity=0)
     server = None
     try:
+        call_command("migrate", verbosity=0)
+        # Before gunicorn starts, so that neither competes with the other for the CPUs.
+        tps = pgbench(pgbench_url, args.pgbench_seconds) if args.pgbench_seconds else None
         raw_keys, wallets = build_data(args)
         server = start_gunicorn(args, url)
-        run(args, raw_keys, wallets, server.pid)
+        run(args, raw_keys, wallets, server.pid, tps)
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
         connections.close_all()
+        if args.pgbench_seconds:
+            drop_database(pgbench_url)
         if not args.keep:
             drop_database(url)
+
+
+def pgbench(url, seconds) -> float:
+    """TPC-B-like tps of this PostgreSQL on a throwaway database: the same run's yardstick."""
+    program = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
+
+    def call(*options):
+        done = subprocess.run([program, *options, url], capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise SystemExit(f"pgbench {' '.join(options)} failed:\n{done.stdout}{done.stderr}")
+        return done.stdout
+
+    recreate_database(url)
+    call("-i", "-q", "-s", str(PGBENCH_SCALE))
+    clients = str(PGBENCH_CLIENTS)
+    output = call("-c", clients, "-j", clients, "-T", str(round(seconds)))
+    found = re.search(r"^tps = ([0-9.]+)", output, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"pgbench printed no tps:\n{output}")
+    return float(found[1])
 
 
 def build_data(args):
@@ -135,7 +173,7 @@ def start_gunicorn(args, url):
             str(ROOT / ".venv/bin/gunicorn"),
             "config.wsgi:application",
             "--bind",
-            f"{HOST}:{PORT}",
+            f"{HOST}:{args.port}",
             "--workers",
             str(args.workers),
             "--worker-class",
@@ -155,12 +193,12 @@ def start_gunicorn(args, url):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            socket.create_connection((HOST, PORT), timeout=1).close()
+            socket.create_connection((HOST, args.port), timeout=1).close()
             return server
         except OSError:
             time.sleep(0.2)
     server.kill()
-    raise SystemExit("gunicorn did not start on 127.0.0.1:8103")
+    raise SystemExit(f"gunicorn did not start on {HOST}:{args.port}")
 
 
 def issue_codes(wallets, count):
@@ -169,13 +207,13 @@ def issue_codes(wallets, count):
     return [cpm_code_issue(wallet=wallets[i % len(wallets)])[1] for i in range(count)]
 
 
-def load(clients, seconds, make_request):
+def load(port, clients, seconds, make_request):
     """`clients` threads, each on one keep-alive connection, until the deadline."""
     latencies, statuses, lock = [], {}, threading.Lock()
     start_gate = threading.Barrier(clients + 1)
 
     def worker():
-        conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
         mine, seen = [], {}
         start_gate.wait()
         while time.monotonic() < deadline:
@@ -213,9 +251,9 @@ def load(clients, seconds, make_request):
     }
 
 
-def server_cpu_seconds(server_pid) -> tuple[float, float]:
-    """CPU used by the gunicorn workers and the PostgreSQL backends serving them, so the cost of
-    a payment can be read apart from what other processes on the machine take."""
+def server_cpu_seconds(server_pid) -> tuple[dict[int, float], dict[int, float]]:
+    """CPU seconds so far of each gunicorn worker and each PostgreSQL backend serving them, so the
+    cost of a payment can be read apart from what other processes on the machine take."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -234,23 +272,28 @@ def server_cpu_seconds(server_pid) -> tuple[float, float]:
             workers.add(int(stat.parent.name))
 
     def ticks(pids):
-        total = 0
+        seconds = {}
         for pid in pids:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-        return total / os.sysconf("SC_CLK_TCK")
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return seconds
 
     return ticks(workers), ticks(backends)
 
 
 def cpu_ms(before, after, requests) -> tuple[float, float]:
-    return tuple((b - a) * 1000 / max(1, requests) for a, b in zip(before, after, strict=True))
+    """Per request, summed over the processes alive at the end. Connections older than
+    CONN_MAX_AGE close during a phase: subtracting totals made PostgreSQL's share negative."""
+    return tuple(
+        sum(spent - was.get(pid, 0) for pid, spent in now.items()) * 1000 / max(1, requests)
+        for was, now in zip(before, after, strict=True)
+    )
 
 
-def run(args, raw_keys, wallets, server_pid):
+def run(args, raw_keys, wallets, server_pid, pgbench_tps):
     from payments.models import Payment
 
     headers = [
@@ -259,10 +302,10 @@ def run(args, raw_keys, wallets, server_pid):
     seconds = max(2.0, args.seconds * min(1.0, args.scale))
     results = []
     floor_request = ("GET", "/healthz", None, {})
-    load(4, 1.0, lambda: floor_request)  # let the workers warm up
+    load(args.port, 4, 1.0, lambda: floor_request)  # let the workers warm up
     for clients in args.clients:
         cpu = server_cpu_seconds(server_pid)
-        floor = load(clients, seconds, lambda: floor_request)
+        floor = load(args.port, clients, seconds, lambda: floor_request)
         floor["cpu_ms"] = cpu_ms(cpu, server_cpu_seconds(server_pid), floor["requests"])
         # Codes live 60 s: issue them just before the phase, more than it can use.
         budget = int(min(20_000, max(500, args.codes_per_second * seconds)))
@@ -280,7 +323,7 @@ def run(args, raw_keys, wallets, server_pid):
 
         before = Payment.objects.count()
         cpu = server_cpu_seconds(server_pid)
-        pay = load(clients, seconds, next_payment)
+        pay = load(args.port, clients, seconds, next_payment)
         pay["cpu_ms"] = cpu_ms(cpu, server_cpu_seconds(server_pid), pay["requests"])
         made = Payment.objects.count() - before
         assert made == pay["statuses"].get(201, 0), (made, pay["statuses"])
@@ -288,7 +331,7 @@ def run(args, raw_keys, wallets, server_pid):
 
     print(
         f"\nPOS API benchmark: gunicorn {args.worker_class} {args.workers}x{args.threads} on "
-        f"{HOST}:{PORT}, "
+        f"{HOST}:{args.port}, "
         f"{os.cpu_count()} CPUs, {seconds:.0f} s per phase, {len(wallets)} wallets, "
         f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}"
     )
@@ -305,10 +348,51 @@ def run(args, raw_keys, wallets, server_pid):
         ratio = pay["per_second"] / floor["per_second"] if floor["per_second"] else 0
         note = " (ran out of pre-issued codes)" if left == 0 else ""
         print(f"{'':>7} payments / floor = {ratio:.2f}{note}")
+    print_aims(results, pgbench_tps)
 
     from django.core.management import call_command
 
     call_command("check_ledger")
+
+
+def print_aims(results, pgbench_tps):
+    """Each aim with its figure, so that a run says at once which ones it meets."""
+    floor_ratios = {
+        clients: pay["per_second"] / floor["per_second"] for clients, floor, pay, _ in results
+    }
+    pays = {clients: pay for clients, _floor, pay, _left in results}
+    aims = [
+        (
+            f"payments / floor at {clients} clients >= {AIM_FLOOR_RATIO}",
+            ratio,
+            ratio >= AIM_FLOOR_RATIO,
+        )
+        for clients, ratio in floor_ratios.items()
+    ]
+    if 32 in pays:
+        p99 = pays[32]["p99_ms"]
+        aims.append((f"p99 at 32 clients < {AIM_P99_MS} ms", p99, p99 < AIM_P99_MS))
+    if pgbench_tps:
+        print(
+            f"\npgbench TPC-B-like, scale {PGBENCH_SCALE}, {PGBENCH_CLIENTS} clients: "
+            f"{pgbench_tps:,.0f} tps"
+        )
+        for clients, pay in pays.items():
+            print(
+                f"{clients:>7} clients: payments/s / pgbench tps = {pay['per_second'] / pgbench_tps:.2f}"
+            )
+        if PGBENCH_CLIENTS in pays:
+            ratio = pays[PGBENCH_CLIENTS]["per_second"] / pgbench_tps
+            aims.append(
+                (
+                    f"payments / pgbench at {PGBENCH_CLIENTS} clients >= {AIM_PGBENCH_RATIO}",
+                    ratio,
+                    ratio >= AIM_PGBENCH_RATIO,
+                )
+            )
+    print("\nAims (issue 13):")
+    for name, figure, met in aims:
+        print(f"  {'met    ' if met else 'not met'}  {name}: {figure:.2f}")
 
 
 if __name__ == "__main__":

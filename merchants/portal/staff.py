@@ -95,8 +95,8 @@ class StaffSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
-        if user.is_authenticated and user.is_staff:
+        user = getattr(request, "user", None)  # none on the POS API (core.middleware)
+        if user is not None and user.is_authenticated and user.is_staff:
             response = self._idle(request) or self._second_factor(request, user)
             if response is not None:
                 return response

@@ -50,12 +50,24 @@ def test_each_operation_documents_the_codes_it_answers_with_their_status():
     ]
     locked = create["423"]["content"]["application/json"]["schema"]["properties"]["error"]
     assert locked["properties"]["code"]["enum"] == ["card_blocked", "card_locked"]
-    assert set(create) == {"201", "400", "401", "409", "410", "422", "423"}
-    assert set(paths["/payments/{number}"]["get"]["responses"]) == {"200", "401", "404"}
+    assert set(create) == {"201", "400", "401", "409", "410", "422", "423", "429"}
+    assert set(paths["/payments/{number}"]["get"]["responses"]) == {"200", "401", "404", "429"}
     assert set(paths["/payments/{number}/cancel"]["post"]["responses"]) == {
         "200",
         "401",
         "404",
         "409",
         "422",
+        "429",
     }
+
+
+def test_every_operation_documents_the_limit_on_wrong_keys():
+    for operations in openapi_document()["paths"].values():
+        for operation in operations.values():
+            throttled = operation["responses"]["429"]
+            schema = throttled["content"]["application/json"]["schema"]
+            assert schema["properties"]["error"]["properties"]["code"]["enum"] == [
+                "api_key_throttled"
+            ]
+            assert "Retry-After" in throttled["headers"]

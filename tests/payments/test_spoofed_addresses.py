@@ -10,7 +10,8 @@ from axes.models import AccessAttempt
 from core.checkdigit import damm_digit
 from core.models import RateLimit
 from payments.access import RESIDENT_SESSION_KEY
-from tests.payments.conftest import pair
+from payments.services import ADDRESS_MAX_FAILURES
+from tests.payments.conftest import assert_error, pair
 from tests.payments.test_store_card import other_pin
 
 REAL = "203.0.113.7"
@@ -64,6 +65,10 @@ def admin_sign_in(client, n, **_):
     client.post("/admin/login/", {"username": f"nobody{n}", "password": "nope"}, **spoofed(n))
 
 
+def pos_key(client, n, **_):
+    return client.get("/api/v1/payments", HTTP_AUTHORIZATION=f"Bearer vk_nope{n}", **spoofed(n))
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "attempt",
@@ -75,6 +80,7 @@ def admin_sign_in(client, n, **_):
         card_pin,
         merchant_sign_in,
         admin_sign_in,
+        pos_key,
     ],
 )
 def test_a_made_up_forwarded_for_does_not_reset_the_count(
@@ -88,3 +94,16 @@ def test_a_made_up_forwarded_for_does_not_reset_the_count(
     assert not [k for k in keys if "198.51.100." in k] and "198.51.100." not in "".join(ips)
     counted = [k for k in keys if REAL in k] + [ip for ip in ips if ip == REAL]
     assert counted, (keys, ips)  # the real address carries the attempts
+
+
+@pytest.mark.django_db
+def test_a_made_up_forwarded_for_neither_resets_nor_dodges_the_limit_on_pos_keys(client, settings):
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    for n in range(ADDRESS_MAX_FAILURES):
+        assert pos_key(client, n).status_code == 401
+    # A new made-up entry is the same client to the proxy: still limited.
+    assert_error(pos_key(client, 99), 429, "api_key_throttled")
+    # Another client behind the same proxy is not.
+    other = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "198.51.100.99, 203.0.113.8"}
+    response = client.get("/api/v1/payments", HTTP_AUTHORIZATION="Bearer vk_typo", **other)
+    assert_error(response, 401, "unauthorized")
