@@ -37,6 +37,7 @@ secs() { local ns=$(( $2 - $1 )); printf '%d.%02d' $(( ns / 1000000000 )) $(( ns
 # totals are read in it too, so restore.sh can compare like with like.
 coproc SNAP { psql -qtAX -v ON_ERROR_STOP=1 -d "$DATABASE_URL" 2>&1; }
 exec {snap_in}>&"${SNAP[1]}" {snap_out}<&"${SNAP[0]}"
+snap_pid=$SNAP_PID  # bash unsets SNAP_PID once the coprocess has exited
 ask() { printf '%s\n' "$1" >&$snap_in; IFS= read -r -t 60 line <&$snap_out || die "no answer from PostgreSQL to: $1"; printf '%s' "$line"; }
 ask "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot();" > "$DIR/.snapshot"
 snapshot=$(cat "$DIR/.snapshot"); rm -f "$DIR/.snapshot"
@@ -50,7 +51,7 @@ pg_dump --format=custom --compress=6 --snapshot="$snapshot" --file="$DIR/databas
 ask "COMMIT; SELECT 'done';" >/dev/null
 printf '\\q\n' >&$snap_in
 exec {snap_in}>&- {snap_out}<&-
-wait "$SNAP_PID" 2>/dev/null || true
+wait "$snap_pid" 2>/dev/null || true
 dumped=$(date +%s%N)
 
 # Files after the database: a file newer than the dump is harmless; a row whose file is missing
