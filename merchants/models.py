@@ -387,11 +387,22 @@ class DailySummary(models.Model):
     value_type is null on the row that counts whole payments (a split payment counts once there).
     """
 
-    company = models.ForeignKey(Company, models.DO_NOTHING, related_name="+", db_constraint=False)
-    store = models.ForeignKey(Store, models.DO_NOTHING, related_name="+", db_constraint=False)
+    # Every payment upserts its rows: only the unique and the company-day indexes, which lead
+    # with store and company, and no index on the counters, so updates stay HOT.
+    company = models.ForeignKey(
+        Company, models.DO_NOTHING, db_index=False, related_name="+", db_constraint=False
+    )
+    store = models.ForeignKey(
+        Store, models.DO_NOTHING, db_index=False, related_name="+", db_constraint=False
+    )
     day = models.DateField()
     value_type = models.ForeignKey(
-        "wallets.ValueType", models.DO_NOTHING, null=True, related_name="+", db_constraint=False
+        "wallets.ValueType",
+        models.DO_NOTHING,
+        null=True,
+        db_index=False,
+        related_name="+",
+        db_constraint=False,
     )
     count = models.BigIntegerField(default=0)
     amount = models.BigIntegerField(default=0)

@@ -237,8 +237,13 @@ class Account(models.Model):
         FEE_INCOME = "fee_income", _("Fee income")
         PAID_OUT = "paid_out", _("Paid out")
 
+    # Indexed by account_unique_per_owner, which starts with it.
     programme = models.ForeignKey(
-        Programme, models.PROTECT, related_name="accounts", verbose_name=_("programme")
+        Programme,
+        models.PROTECT,
+        db_index=False,
+        related_name="accounts",
+        verbose_name=_("programme"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     wallet = models.ForeignKey(
