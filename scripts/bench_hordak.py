@@ -134,6 +134,8 @@ def child(url: str, transfers: int) -> None:
     for wallet in wallets:
         with transaction.atomic():
             funding.transfer_to(wallet, Money(2_000_000, "JPY"))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as bench_ledger does: statistics as on a live database
 
     def transfer_many(count, first_wallet, latencies):
         """Each caller pays from its own run of wallets, as bench_ledger's callers do."""

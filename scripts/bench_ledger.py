@@ -112,6 +112,8 @@ def run(args):
     for w in wallets:
         ledger.grant(wallet=w, value_type=common, amount=1_000_000)
         ledger.grant(wallet=w, value_type=local, amount=1_000_000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would have by now on a live database
 
     def pay_many(count, first_wallet, latencies, tag, one_store=None):
         """Each caller pays from its own run of wallets, as different residents would."""
