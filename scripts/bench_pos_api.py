@@ -161,6 +161,10 @@ def build_data(args):
         )
         ledger.grant(wallet=wallet, value_type=common, amount=10_000_000)
         wallets.append(wallet)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would have by now on a live database
     return raw_keys, wallets
 
 
