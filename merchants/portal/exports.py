@@ -129,10 +129,11 @@ EXPORT_BUFFER_BYTES = 1 << 20
 
 def _export_query(export: ExportFile):
     """The header and the rows' query, in the site's language and time zone."""
-    from merchants.portal.selectors import HistoryFilters, payment_export_rows, value_types_for
+    from merchants.portal.selectors import HistoryFilters, export_value_types, payment_export_rows
 
     scope = export_scope(export)
-    value_types = list(value_types_for(scope).select_related("programme"))
+    filters = HistoryFilters.from_json(export.filters)
+    value_types = list(export_value_types(scope=scope, filters=filters).select_related("programme"))
     several = len({vt.programme_id for vt in value_types}) > 1
     with translation.override(settings.LANGUAGE_CODE):
         header = [str(column) for column in EXPORT_HEADER] + [
@@ -142,7 +143,7 @@ def _export_query(export: ExportFile):
         ]
         rows = payment_export_rows(
             scope=scope,
-            filters=HistoryFilters.from_json(export.filters),
+            filters=filters,
             value_types=value_types,
             cancelled_label=str(_("Cancelled")),
             mode_labels={str(value): str(label) for value, label in Payment.Mode.choices},

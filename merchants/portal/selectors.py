@@ -186,10 +186,28 @@ def payment_export_rows(
     )
 
 
+VALUE_TYPE_ORDER = ["programme", "-small_local_only", "expires_on", "pk"]
+
+
 def value_types_for(scope: Scope):
     return ValueType.objects.filter(programme__in=scope_stores(scope).values("programme")).order_by(
-        "programme", "-small_local_only", "expires_on", "pk"
+        *VALUE_TYPE_ORDER
     )
+
+
+def export_value_types(*, scope: Scope, filters: HistoryFilters):
+    """The export's amount columns: the scope's value types, and any other that the period's
+    payments drew on (a store moved to another programme keeps its earlier payments), found in
+    the daily summary rather than in a million splits."""
+    drawn = scope_daily_summaries(scope).filter(
+        day__gte=timezone.localdate(filters.start),
+        day__lte=timezone.localdate(filters.last_minute),
+        value_type__isnull=False,
+    )
+    return ValueType.objects.filter(
+        Q(programme__in=scope_stores(scope).values("programme"))
+        | Q(pk__in=drawn.values("value_type"))
+    ).order_by(*VALUE_TYPE_ORDER)
 
 
 def search_names(*, scope: Scope) -> dict:

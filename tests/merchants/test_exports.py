@@ -280,3 +280,43 @@ def test_the_file_is_exactly_what_excel_is_given(
     raw = b"".join(client.get(f"/merchant/downloads/{export.pk}/").streaming_content)
     assert raw == expected.encode(encoding, errors="replace")
     assert export.row_count == 4 and export.size == len(raw)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_store_moved_to_another_programme_keeps_its_earlier_amounts(
+    client, merchant_login, company_admin, programme, common, local, small_store
+):
+    """Its payments before the move drew on the old programme's value types: they keep their
+    columns, named with their programme."""
+    wallet = factories.funded_wallet(programme, {common: 5_000, local: 1_000})
+    before = factories.payment(wallet, small_store, 1_500, minutes_ago=5)
+    following = factories.programme()
+    child = factories.value_type(following, name="子育て券")
+    small_store.programme = following
+    small_store.save(update_fields=["programme"])
+    after = factories.payment(factories.funded_wallet(following, {child: 800}), small_store, 800)
+    merchant_login(client, company_admin)
+    reserve(client)
+    run_worker()
+    export = ExportFile.objects.get()
+    assert export.status == "done", export.status
+    raw = b"".join(client.get(f"/merchant/downloads/{export.pk}/").streaming_content)
+    header, *rows = csv.reader(io.StringIO(raw.decode("utf-8-sig")))
+    assert header[12:] == [
+        f"専用券（{programme.name}） 金額",
+        f"共通券（{programme.name}） 金額",
+        f"子育て券（{following.name}） 金額",
+    ]
+    by_number = {row[5]: row for row in rows}
+    assert by_number[before.number][7:8] + by_number[before.number][12:] == [
+        "共通券/専用券",
+        "1000",
+        "500",
+        "",
+    ]
+    assert by_number[after.number][7:8] + by_number[after.number][12:] == [
+        "子育て券",
+        "",
+        "",
+        "800",
+    ]
