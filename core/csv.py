@@ -3,10 +3,15 @@
 A cell beginning with = + - @ TAB or CR would be run by Excel (=cmd|… is the classic attack on
 an exported file): it is written with a leading apostrophe, which Excel shows as text.
 Numbers are written as they are, so a negative amount stays a number. Files we read (imports)
-are refused when a cell looks like a formula.
+are refused when a cell looks like a formula. A file PostgreSQL writes itself (COPY … CSV) gets
+the same rule in SQL from `safe_cell_sql`.
 """
 
 import csv
+
+from django.db.models import Case, TextField, Value, When
+from django.db.models.functions import Concat, Left
+from django.db.models.lookups import In
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -22,6 +27,15 @@ def safe_cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def safe_cell_sql(expression):
+    """safe_cell as an SQL expression over a text column (NULL stays NULL)."""
+    return Case(
+        When(In(Left(expression, 1), FORMULA_STARTS), then=Concat(Value("'"), expression)),
+        default=expression,
+        output_field=TextField(),
+    )
 
 
 class SafeWriter:

@@ -2,10 +2,12 @@
 """Merchant admin benchmark: usage history, monthly and daily aggregates, and the CSV export,
 on a generated dataset (default 10 million payments, 1,000 stores, 12 months).
 
-Builds its own database (voucher_bench_merchant) with set-based SQL, drops it unless --keep.
+Builds its own database (voucher_bench_merchant, or --database) with set-based SQL, drops it
+unless --keep.
 Times the real selector functions the views call, and the export task in a real worker process
 (`manage.py db_worker --batch`), whose peak RSS is read with resource.getrusage.
     .venv/bin/python scripts/bench_merchant_admin.py [--payments 10000000] [--runs 30] [--keep]
+        [--reuse] [--database NAME]
 
 Payments reference journal entries without postings (an empty entry is balanced): the merchant
 pages never read postings, and generating 30 million postings would only slow the load.
@@ -39,9 +41,12 @@ def main():
     parser.add_argument("--runs", type=int, default=30, help="timed runs per query")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept database as it is")
+    parser.add_argument(
+        "--database", default=BENCH_DB, help="its name, so that two runs at once do not clash"
+    )
     args = parser.parse_args()
 
-    url = bench_url(BENCH_DB)
+    url = bench_url(args.database)
     if not args.reuse:
         recreate_database(url)
     os.environ["DATABASE_URL"] = url

@@ -4,8 +4,11 @@ import csv
 import io
 
 import pytest
+from django.db.models import F
 
-from core.csv import SafeWriter, safe_cell
+from core.csv import SafeWriter, safe_cell, safe_cell_sql
+from merchants.models import Company
+from tests import factories
 
 
 @pytest.mark.parametrize(
@@ -27,3 +30,14 @@ def test_writer_applies_it_to_every_cell():
         ["'=A1", "-5", "ok"],
         ["'@x", "a=b", "'+"],
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "value", ["=1+1", "+81 3", "-2", "@SUM(A1)", "\tx", "\rx", "山田 太郎", "100-0001", "'q", ""]
+)
+def test_the_sql_rule_is_the_same_rule(value):
+    """What COPY writes (the 利用実績 export) is made safe in SQL exactly as safe_cell does."""
+    company = factories.company(name=value)
+    cells = Company.objects.filter(pk=company.pk).annotate(cell=safe_cell_sql(F("name")))
+    assert cells.values_list("cell", flat=True).get() == safe_cell(value)

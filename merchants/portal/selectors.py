@@ -4,10 +4,24 @@
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import CharField, Exists, F, OuterRef, StringAgg, Sum, Value
-from django.db.models.functions import Cast, Concat, TruncMonth
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    FilteredRelation,
+    Func,
+    OuterRef,
+    Q,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import NullIf, TruncMonth
 from django.utils import timezone
 
+from core.csv import safe_cell_sql
 from core.dates import add_months, day_range
 from merchants.portal.access import scope_daily_summaries, scope_payments, scope_stores
 from merchants.scope import Scope
@@ -100,51 +114,100 @@ def payment_history_page(*, scope: Scope, filters: HistoryFilters):
     )
 
 
-EXPORT_COLUMNS = [
-    "created_at",
-    "store__code",
-    "store__name",
-    "terminal__name",
-    "terminal__terminal_id",
-    "number",
-    "amount",
-    "products",
-    "status",
-    "cancelled_at",
-    "mode",
-    "entry__created_by__name",
-    "split_amounts",
-]
+# What Excel reads as a date and time.
+EXCEL_TIME = "YYYY/MM/DD HH24:MI:SS"
 
 
-def payment_export_rows(*, scope: Scope, filters: HistoryFilters, chunk_size: int = 2000):
-    """Tuples in EXPORT_COLUMNS order, streamed from a server-side cursor (flat memory).
+def _excel_time(field: str, time_zone: str):
+    local = Func(Value(time_zone), F(field), function="timezone")
+    return Func(local, Value(EXCEL_TIME), function="to_char", output_field=CharField())
 
-    `split_amounts` is "value type id:yen" per value type the payment drew on, so a spreadsheet can
-    rebuild the per-商品 totals of 日別 and 月別 from the file."""
-    per_payment = PaymentSplit.objects.filter(payment=OuterRef("pk")).order_by().values("payment")
-    products = per_payment.annotate(
-        names=StringAgg("value_type__name", delimiter=Value("/"), order_by="value_type_id")
-    ).values("names")
-    splits = per_payment.annotate(
-        parts=StringAgg(
-            Concat(Cast("value_type_id", CharField()), Value(":"), Cast("amount", CharField())),
-            delimiter=Value(" "),
-            order_by="value_type_id",
-        )
-    ).values("parts")
+
+def _text(expression):
+    """A text cell: formula-safe, and NULL when empty (COPY quotes an empty string, csv.writer
+    leaves the cell bare)."""
+    return NullIf(safe_cell_sql(expression), Value(""), output_field=TextField())
+
+
+def payment_export_rows(
+    *,
+    scope: Scope,
+    filters: HistoryFilters,
+    value_types,
+    cancelled_label: str,
+    mode_labels: dict,
+    time_zone: str,
+):
+    """The 利用実績 CSV's cells in file order, formatted by PostgreSQL so that COPY writes the file.
+
+    A payment has at most one split per value type (split_unique), so each value type's amount
+    column is one join on that index and 商品 names the value types present: no subquery per row,
+    nothing to group. The amount columns let a spreadsheet rebuild the per-商品 totals of 日別 and
+    月別."""
+    splits = {f"split_{vt.pk}": vt for vt in value_types}
+    products = Func(
+        Value("/"),
+        *[
+            Case(When(**{f"{split}__isnull": False}, then=Value(vt.name)))
+            for split, vt in sorted(splits.items(), key=lambda item: item[1].pk)
+        ],
+        function="concat_ws",
+        output_field=TextField(),
+    )
+    cells = {
+        "cell_time": _excel_time("created_at", time_zone),
+        "cell_store_code": _text(F("store__code")),
+        "cell_store_name": _text(F("store__name")),
+        "cell_terminal_name": _text(F("terminal__name")),
+        "cell_terminal_id": _text(F("terminal__terminal_id")),
+        "cell_number": _text(F("number")),
+        "cell_amount": F("amount"),
+        "cell_products": _text(products),
+        "cell_status": Case(
+            When(status=Payment.Status.CANCELLED, then=_text(Value(cancelled_label))),
+        ),
+        "cell_cancelled_at": _excel_time("cancelled_at", time_zone),
+        "cell_mode": Case(
+            *[When(mode=mode, then=_text(Value(label))) for mode, label in mode_labels.items()],
+            default=_text(F("mode")),
+        ),
+        "cell_staff": _text(F("entry__created_by__name")),
+    } | {f"cell_{split}": F(f"{split}__amount") for split in splits}
     return (
         payment_history(scope=scope, filters=filters)
-        .annotate(products=products, split_amounts=splits)
-        .values_list(*EXPORT_COLUMNS)
-        .iterator(chunk_size=chunk_size)
+        .annotate(
+            **{
+                split: FilteredRelation("splits", condition=Q(splits__value_type=vt))
+                for split, vt in splits.items()
+            }
+        )
+        .annotate(**cells)
+        .values_list(*cells)
     )
+
+
+VALUE_TYPE_ORDER = ["programme", "-small_local_only", "expires_on", "pk"]
 
 
 def value_types_for(scope: Scope):
     return ValueType.objects.filter(programme__in=scope_stores(scope).values("programme")).order_by(
-        "programme", "-small_local_only", "expires_on", "pk"
+        *VALUE_TYPE_ORDER
     )
+
+
+def export_value_types(*, scope: Scope, filters: HistoryFilters):
+    """The export's amount columns: the scope's value types, and any other that the period's
+    payments drew on (a store moved to another programme keeps its earlier payments), found in
+    the daily summary rather than in a million splits."""
+    drawn = scope_daily_summaries(scope).filter(
+        day__gte=timezone.localdate(filters.start),
+        day__lte=timezone.localdate(filters.last_minute),
+        value_type__isnull=False,
+    )
+    return ValueType.objects.filter(
+        Q(programme__in=scope_stores(scope).values("programme"))
+        | Q(pk__in=drawn.values("value_type"))
+    ).order_by(*VALUE_TYPE_ORDER)
 
 
 def search_names(*, scope: Scope) -> dict:

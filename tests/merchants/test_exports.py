@@ -224,3 +224,99 @@ def test_exports_are_stored_through_the_storages_api(
     assert not (media_root / "exports").exists()
     raw = b"".join(client.get(f"/merchant/downloads/{export.pk}/").streaming_content)
     assert raw.startswith(b"\xef\xbb\xbf") and data[0].number.encode() in raw
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp932"])
+@pytest.mark.django_db(transaction=True)
+def test_the_file_is_exactly_what_excel_is_given(
+    client,
+    merchant_login,
+    company_admin,
+    store_staff,
+    programme,
+    common,
+    local,
+    small_store,
+    large_store,
+    encoding,
+):
+    """Byte for byte, in both encodings: quoting, CRLF rows with a newline kept inside its cell,
+    empty cells, Tokyo times, labels, one column per value type and formula-safe cells."""
+    store_staff.name = "山田 花子"
+    store_staff.save(update_fields=["name"])
+    formula = factories.store(small_store.company, programme, name="=cmd|' /C calc'!A0")
+    quoted = factories.store(small_store.company, programme, name='カフェ "つばめ", 本店☕')
+    till = factories.terminal(quoted, name="レジ\n2")
+    wallet = factories.funded_wallet(programme, {common: 50_000, local: 3_000})
+    p_formula = factories.payment(wallet, formula, 300, minutes_ago=5)
+    p_quoted = factories.payment(wallet, quoted, 450, terminal=till, minutes_ago=4)
+    p_cancelled = factories.payment(wallet, large_store, 800, minutes_ago=3)
+    payment_services.payment_cancel(payment=p_cancelled)
+    p_cancelled.refresh_from_db()
+    p_split = factories.payment(wallet, small_store, 5_000, mode="cpm", actor=store_staff)
+
+    def when(moment):
+        return timezone.localtime(moment).strftime("%Y/%m/%d %H:%M:%S")
+
+    def store(p):
+        return f"{when(p.created_at)},{p.store.code}"
+
+    expected = (
+        "利用日時,店舗コード,店舗名,端末名,端末ID,決済番号,利用金額,商品,状態,取消日時,"
+        "決済方式,担当者,専用券 金額,共通券 金額\r\n"
+        f"{store(p_split)},{small_store.name},,,{p_split.number},5000,共通券/専用券,,,"
+        "利用者提示型（CPM）,山田 花子,3000,2000\r\n"
+        f"{store(p_cancelled)},{large_store.name},,,{p_cancelled.number},800,共通券,取消済,"
+        f"{when(p_cancelled.cancelled_at)},店舗提示型（MPM）,,,800\r\n"
+        f'{store(p_quoted)},"カフェ ""つばめ"", 本店☕","レジ\n2",{till.terminal_id},'
+        f"{p_quoted.number},450,共通券,,,店舗提示型（MPM）,,,450\r\n"
+        f"{store(p_formula)},'=cmd|' /C calc'!A0,,,{p_formula.number},300,共通券,,,"
+        "店舗提示型（MPM）,,,300\r\n"
+    )
+    merchant_login(client, company_admin)
+    reserve(client, encoding=encoding)
+    run_worker()
+    export = ExportFile.objects.get()
+    raw = b"".join(client.get(f"/merchant/downloads/{export.pk}/").streaming_content)
+    assert raw == expected.encode(encoding, errors="replace")
+    assert export.row_count == 4 and export.size == len(raw)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_store_moved_to_another_programme_keeps_its_earlier_amounts(
+    client, merchant_login, company_admin, programme, common, local, small_store
+):
+    """Its payments before the move drew on the old programme's value types: they keep their
+    columns, named with their programme."""
+    wallet = factories.funded_wallet(programme, {common: 5_000, local: 1_000})
+    before = factories.payment(wallet, small_store, 1_500, minutes_ago=5)
+    following = factories.programme()
+    child = factories.value_type(following, name="子育て券")
+    small_store.programme = following
+    small_store.save(update_fields=["programme"])
+    after = factories.payment(factories.funded_wallet(following, {child: 800}), small_store, 800)
+    merchant_login(client, company_admin)
+    reserve(client)
+    run_worker()
+    export = ExportFile.objects.get()
+    assert export.status == "done", export.status
+    raw = b"".join(client.get(f"/merchant/downloads/{export.pk}/").streaming_content)
+    header, *rows = csv.reader(io.StringIO(raw.decode("utf-8-sig")))
+    assert header[12:] == [
+        f"専用券（{programme.name}） 金額",
+        f"共通券（{programme.name}） 金額",
+        f"子育て券（{following.name}） 金額",
+    ]
+    by_number = {row[5]: row for row in rows}
+    assert by_number[before.number][7:8] + by_number[before.number][12:] == [
+        "共通券/専用券",
+        "1000",
+        "500",
+        "",
+    ]
+    assert by_number[after.number][7:8] + by_number[after.number][12:] == [
+        "子育て券",
+        "",
+        "",
+        "800",
+    ]
