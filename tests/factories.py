@@ -87,6 +87,14 @@ def user(username=None, password="Passw0rd-test", **kw) -> User:
     return u
 
 
+def earlier_today(minutes: int = 0):
+    """`minutes` before now, on today's list even just after midnight (Tokyo): then the moments
+    shift up to ten minutes ahead, in the same order, instead of falling into yesterday."""
+    now = timezone.now()
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(now, midnight + timedelta(minutes=10)) - timedelta(minutes=minutes)
+
+
 def payment(
     wallet,
     store,

@@ -87,7 +87,7 @@ def test_range_is_limited_to_three_months(signed_in):
 def test_paging_25_50_100(signed_in, pay, programme, common, small_store):
     wallet = factories.funded_wallet(programme, {common: 100_000})
     for i in range(60):
-        pay(wallet, small_store, 10 + i, minutes_ago=i % 5)
+        pay(wallet, small_store, 10 + i, now=factories.earlier_today(i % 5))
     page = signed_in.get(URL).context["page"]
     assert (len(page.object_list), page.paginator.count) == (25, 60)
     page = signed_in.get(URL, {"per_page": 50}).context["page"]
