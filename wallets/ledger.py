@@ -84,14 +84,14 @@ def post(
         created_at=created_at or timezone.now(),
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql.POST, entry_params(entry, lines))
+        cursor.execute(sql.POST, _entry_params(entry, lines))
         entry.pk = cursor.fetchone()[0]
     entry._state.adding, entry._state.db = False, connection.alias
     return entry
 
 
-def entry_params(entry: JournalEntry, lines: list[tuple[Account | int, int]]) -> dict:
-    """The parameters of `sql.ENTRY_CTES` for this (unsaved) entry and its lines."""
+def _entry_params(entry: JournalEntry, lines: list[tuple[Account | int, int]]) -> dict:
+    """The parameters of `sql.POST` for this (unsaved) entry and its lines."""
     amounts: dict[int, int] = {}
     for account, amount in lines:
         pk = getattr(account, "pk", account)

@@ -20,10 +20,10 @@ WALLET, PROGRAMME = _table(Wallet), _table(Programme)
 WALLET_FIELDS = [f.column for f in Wallet._meta.concrete_fields]
 PROGRAMME_FIELDS = [f.column for f in Programme._meta.concrete_fields]
 
-# An entry and its postings in one statement. The posting trigger that moves balances is
-# an AFTER trigger, so it fires once every row is written, in posting order (the lock order).
-ENTRY_CTES = f"""
-entry AS (
+# An entry and its postings in one statement; the posting triggers (once per statement) lock
+# the accounts in id order and move their balances once every row is written.
+POST = f"""
+WITH entry AS (
     INSERT INTO {ENTRY} (
         {_column(JournalEntry, "programme")}, kind, {_column(JournalEntry, "created_by")},
         memo, created_at, idempotency_key, {_column(JournalEntry, "reverses")})
@@ -35,9 +35,9 @@ entry AS (
     FROM entry, unnest(%(accounts)s::bigint[], %(amounts)s::bigint[]) WITH ORDINALITY
         AS p(account_id, amount, n)
     ORDER BY p.n
-)"""
-
-POST = f"WITH {ENTRY_CTES} SELECT id FROM entry"
+)
+SELECT id FROM entry
+"""
 
 LOCK_WALLET = f"""
 SELECT {", ".join(f"w.{c}" for c in WALLET_FIELDS)}, {", ".join(f"p.{c}" for c in PROGRAMME_FIELDS)}
