@@ -8,8 +8,10 @@ writes its counters there and /metrics adds them up. A dead worker's live gauges
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
-# Threads overlap one request's database waits with another's Python work (scripts/bench_pos_api.py).
+# One process per CPU, and threads to overlap one request's database waits with another's Python
+# work: on 2 CPUs, 2x4 served a quarter more payments than 3x4, at a lower p99, with the same
+# floor (scripts/bench_pos_api.py, docs/performance.md); more processes only contend for the CPUs.
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
 # Django writes one access line per request (core.logs); gunicorn's would repeat it unscrubbed.

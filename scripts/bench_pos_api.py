@@ -10,7 +10,7 @@ only. The load generator is threads with keep-alive http.client connections, bou
 per phase and by the codes issued beforehand. Before the first request the database gets
 --history earlier payments and ANALYZE, as a live one has.
     .venv/bin/python scripts/bench_pos_api.py [--scale 1.0] [--seconds 10] [--pgbench-seconds 30]
-        [--history 20000] [--worker-class gthread --workers 3 --threads 4]
+        [--history 20000] [--worker-class gthread --workers <CPUs> --threads 4]
         [--port 8103 --database voucher_bench_pos]
 The load average is printed beside the figures: other processes on the machine share its CPUs.
 The aims of issue 13 are printed last: payments >= 0.3 of the floor at 8 and 32 clients, p99 under
@@ -50,7 +50,9 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0, help="0.1 for a quick check")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count(), help="gunicorn processes (one per CPU)"
+    )
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument(
         "--codes-per-second", type=int, default=1000, help="codes issued per phase second"
