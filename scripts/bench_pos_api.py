@@ -7,10 +7,12 @@ run: pgbench's TPC-B-like load (scale 10, 8 clients) on a database of its own.
 Builds its own databases (--database, and the same name with _pgbench) and drops them afterwards,
 also on failure (the payments one is kept with --keep); serves it with gunicorn on 127.0.0.1:--port
 only. The load generator is threads with keep-alive http.client connections, bounded by --seconds
-per phase and by the codes issued beforehand. Before the first request the database gets
+per phase and by the codes issued beforehand. Each phase runs in --rounds slices, in turn with
+the floor's and pgbench's, so that the machine's speed changing during the run (other work on its
+CPUs) weighs on both sides of each ratio alike. Before the first request the database gets
 --history earlier payments and ANALYZE, as a live one has.
-    .venv/bin/python scripts/bench_pos_api.py [--scale 1.0] [--seconds 10] [--pgbench-seconds 30]
-        [--history 20000] [--worker-class gthread --workers <CPUs> --threads 4]
+    .venv/bin/python scripts/bench_pos_api.py [--scale 1.0] [--seconds 10] [--rounds 5]
+        [--pgbench-seconds 30] [--history 20000] [--worker-class gthread --workers <CPUs> --threads 4]
         [--port 8103 --database voucher_bench_pos]
 The load average is printed beside the figures: other processes on the machine share its CPUs.
 The aims of issue 13 are printed last: payments >= 0.3 of the floor at 8 and 32 clients, p99 under
@@ -49,13 +51,16 @@ def main():
     )
     parser.add_argument("--scale", type=float, default=1.0, help="0.1 for a quick check")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="slices of each phase, taken in turn with the others"
+    )
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count(), help="gunicorn processes (one per CPU)"
     )
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument(
-        "--codes-per-second", type=int, default=1000, help="codes issued per phase second"
+        "--codes-per-second", type=int, default=1500, help="codes issued per phase second"
     )
     parser.add_argument("--clients", default="8,32", help="concurrent clients per phase")
     parser.add_argument("--stores", type=int, default=50, help="stores (companies) paid")
@@ -85,11 +90,12 @@ def main():
     server = None
     try:
         call_command("migrate", verbosity=0)
-        # Before gunicorn starts, so that neither competes with the other for the CPUs.
-        tps = pgbench(pgbench_url, args.pgbench_seconds) if args.pgbench_seconds else None
+        if args.pgbench_seconds:
+            recreate_database(pgbench_url)
+            pgbench(pgbench_url, "-i", "-q", "-s", str(PGBENCH_SCALE))
         raw_keys, wallets = build_data(args)
         server = start_gunicorn(args, url)
-        run(args, raw_keys, wallets, server.pid, tps)
+        run(args, raw_keys, wallets, server.pid, pgbench_url if args.pgbench_seconds else None)
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
@@ -101,24 +107,24 @@ def main():
             drop_database(url)
 
 
-def pgbench(url, seconds) -> float:
-    """TPC-B-like tps of this PostgreSQL on a throwaway database: the same run's yardstick."""
+def pgbench(url, *options) -> str:
+    """pgbench on a throwaway database: TPC-B-like, the same run's yardstick."""
     program = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
+    done = subprocess.run([program, *options, url], capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"pgbench {' '.join(options)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
 
-    def call(*options):
-        done = subprocess.run([program, *options, url], capture_output=True, text=True, check=False)
-        if done.returncode:
-            raise SystemExit(f"pgbench {' '.join(options)} failed:\n{done.stdout}{done.stderr}")
-        return done.stdout
 
-    recreate_database(url)
-    call("-i", "-q", "-s", str(PGBENCH_SCALE))
+def pgbench_slice(url, seconds) -> dict:
+    """One slice of pgbench's run, while gunicorn is idle: its transactions and seconds."""
     clients = str(PGBENCH_CLIENTS)
-    output = call("-c", clients, "-j", clients, "-T", str(round(seconds)))
-    found = re.search(r"^tps = ([0-9.]+)", output, re.MULTILINE)
-    if found is None:
+    output = pgbench(url, "-c", clients, "-j", clients, "-T", str(max(1, round(seconds))))
+    found = re.search(r"^number of transactions actually processed: ([0-9]+)", output, re.M)
+    tps = re.search(r"^tps = ([0-9.]+)", output, re.MULTILINE)
+    if found is None or tps is None:
         raise SystemExit(f"pgbench printed no tps:\n{output}")
-    return float(found[1])
+    return {"transactions": int(found[1]), "seconds": int(found[1]) / float(tps[1])}
 
 
 def build_data(args):
@@ -290,14 +296,23 @@ def load(port, clients, seconds, make_request):
     start_gate.wait()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - started
-    latencies.sort()
+    return {"latencies": latencies, "seconds": time.perf_counter() - started, "statuses": statuses}
+
+
+def summary(slices, cpu) -> dict:
+    """The slices of one kind of request as one phase: rate over their time, latency over all."""
+    latencies = sorted(t for piece in slices for t in piece["latencies"])
+    statuses = {}
+    for piece in slices:
+        for status, n in piece["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + n
     return {
         "requests": len(latencies),
-        "per_second": len(latencies) / elapsed,
+        "per_second": len(latencies) / sum(piece["seconds"] for piece in slices),
         "p50_ms": statistics.median(latencies) * 1000 if latencies else 0,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0,
         "statuses": statuses,
+        "cpu_ms": tuple(spent * 1000 / max(1, len(latencies)) for spent in cpu),
     }
 
 
@@ -334,55 +349,71 @@ def server_cpu_seconds(server_pid) -> tuple[dict[int, float], dict[int, float]]:
     return ticks(workers), ticks(backends)
 
 
-def cpu_ms(before, after, requests) -> tuple[float, float]:
-    """Per request, summed over the processes alive at the end. Connections older than
-    CONN_MAX_AGE close during a phase: subtracting totals made PostgreSQL's share negative."""
-    return tuple(
-        sum(spent - was.get(pid, 0) for pid, spent in now.items()) * 1000 / max(1, requests)
-        for was, now in zip(before, after, strict=True)
-    )
+def add_cpu(total, before, after) -> None:
+    """Adds a slice's CPU seconds, Django's and PostgreSQL's, summed over the processes alive
+    at its end. Connections older than CONN_MAX_AGE close during a slice: subtracting totals
+    made PostgreSQL's share negative."""
+    for n, (was, now) in enumerate(zip(before, after, strict=True)):
+        total[n] += sum(spent - was.get(pid, 0) for pid, spent in now.items())
 
 
-def run(args, raw_keys, wallets, server_pid, pgbench_tps):
+def run(args, raw_keys, wallets, server_pid, pgbench_url):
+    """Each phase in --rounds slices, taken in turn with the floor's (and pgbench's) slices, so
+    that a change in the machine's speed during the run (other work on its CPUs) weighs on
+    every figure of a ratio alike."""
     from payments.models import Payment
 
     headers = [
         {"Authorization": f"Bearer {k}", "Content-Type": "application/json"} for k in raw_keys
     ]
     seconds = max(2.0, args.seconds * min(1.0, args.scale))
-    results = []
+    piece = seconds / args.rounds
+    results, pgbench_slices = [], []
     floor_request = ("GET", "/healthz", None, {})
     load(args.port, 4, 1.0, lambda: floor_request)  # let the workers warm up
     for clients in args.clients:
-        cpu = server_cpu_seconds(server_pid)
-        floor = load(args.port, clients, seconds, lambda: floor_request)
-        floor["cpu_ms"] = cpu_ms(cpu, server_cpu_seconds(server_pid), floor["requests"])
-        # Codes live 60 s: issue them just before the phase, more than it can use.
-        budget = int(min(20_000, max(500, args.codes_per_second * seconds)))
-        codes = issue_codes(wallets, budget)
-        lock = threading.Lock()
+        floors, pays, cpu_floor, cpu_pay, left = [], [], [0.0, 0.0], [0.0, 0.0], 0
+        for _round in range(args.rounds):
+            cpu = server_cpu_seconds(server_pid)
+            floors.append(load(args.port, clients, piece, lambda: floor_request))
+            add_cpu(cpu_floor, cpu, server_cpu_seconds(server_pid))
+            # Codes live 60 s: issue them just before the slice, more than it can use.
+            codes = issue_codes(wallets, int(max(200, args.codes_per_second * piece)))
+            lock = threading.Lock()
 
-        def next_payment(codes=codes, lock=lock):
-            with lock:
-                if not codes:
-                    return None
-                code = codes.pop()
-                auth = headers[len(codes) % len(headers)]
-            body = json.dumps({"code": code, "amount": 100})
-            return ("POST", "/api/v1/payments", body, auth | {"Idempotency-Key": str(uuid.uuid4())})
+            def next_payment(codes=codes, lock=lock):
+                with lock:
+                    if not codes:
+                        return None
+                    code = codes.pop()
+                    auth = headers[len(codes) % len(headers)]
+                body = json.dumps({"code": code, "amount": 100})
+                key = {"Idempotency-Key": str(uuid.uuid4())}
+                return ("POST", "/api/v1/payments", body, auth | key)
 
-        before = Payment.objects.count()
-        cpu = server_cpu_seconds(server_pid)
-        pay = load(args.port, clients, seconds, next_payment)
-        pay["cpu_ms"] = cpu_ms(cpu, server_cpu_seconds(server_pid), pay["requests"])
-        made = Payment.objects.count() - before
-        assert made == pay["statuses"].get(201, 0), (made, pay["statuses"])
-        results.append((clients, floor, pay, len(codes)))
+            before = Payment.objects.count()
+            cpu = server_cpu_seconds(server_pid)
+            pays.append(load(args.port, clients, piece, next_payment))
+            add_cpu(cpu_pay, cpu, server_cpu_seconds(server_pid))
+            made = Payment.objects.count() - before
+            assert made == pays[-1]["statuses"].get(201, 0), (made, pays[-1]["statuses"])
+            left = min(left, len(codes)) if _round else len(codes)
+            if pgbench_url and clients == PGBENCH_CLIENTS:
+                pgbench_slices.append(
+                    pgbench_slice(pgbench_url, args.pgbench_seconds / args.rounds)
+                )
+        results.append((clients, summary(floors, cpu_floor), summary(pays, cpu_pay), left))
+    pgbench_tps = None
+    if pgbench_slices:
+        pgbench_tps = sum(p["transactions"] for p in pgbench_slices) / sum(
+            p["seconds"] for p in pgbench_slices
+        )
 
     print(
         f"\nPOS API benchmark: gunicorn {args.worker_class} {args.workers}x{args.threads} on "
         f"{HOST}:{args.port}, "
-        f"{os.cpu_count()} CPUs, {seconds:.0f} s per phase, {len(wallets)} wallets, "
+        f"{os.cpu_count()} CPUs, {seconds:.0f} s per phase in {args.rounds} slices, "
+        f"{len(wallets)} wallets, "
         f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}"
     )
     print(
