@@ -1,10 +1,15 @@
 """For tests that start real server or worker processes against the test database."""
 
 import os
+import signal
+import socket
 import subprocess
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from django.conf import settings
 from django.db import connection
 
@@ -43,3 +48,54 @@ def start_worker(tmp_path, media_root, **env) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "worker.log").open("w"),
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(probe, seconds=30):
+    """probe()'s first true answer; OSError counts as not yet."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if result := probe():
+                return result
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail("the server did not get there in time")
+        time.sleep(0.1)
+
+
+@contextmanager
+def gunicorn(tmp_path, app, *options, **env):
+    """A real gunicorn with one worker serving `app` on the test database, until the block ends;
+    yields its port. Its log goes to tmp_path/gunicorn.log."""
+    port = free_port()
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url(),
+        SECRET_KEY=settings.SECRET_KEY,  # codes and keys the test makes are signed with it
+        ALLOWED_HOSTS=HOST,
+        **env,
+    )
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            *(app, "--bind", f"{HOST}:{port}", "--workers", "1", "--log-level", "warning"),
+            *options,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "gunicorn.log").open("w"),
+    )
+    try:
+        wait_until(lambda: socket.create_connection((HOST, port), timeout=1).close() or True)
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)

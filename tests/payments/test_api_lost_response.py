@@ -5,23 +5,13 @@ import http.client
 import json
 import os
 import signal
-import socket
-import subprocess
 import threading
-import time
 
 import pytest
-from django.conf import settings
 
 from payments import services
 from payments.models import Payment
-from tests.subprocesses import HOST, ROOT, database_url
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+from tests.subprocesses import HOST, gunicorn, wait_until
 
 
 def _request(port, method, path, body=None, headers=None, timeout=10):
@@ -36,50 +26,10 @@ def _request(port, method, path, body=None, headers=None, timeout=10):
 
 @pytest.fixture
 def server(tmp_path):
-    port, marker = _free_port(), tmp_path / "worker.pid"
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url(),
-        SECRET_KEY=settings.SECRET_KEY,  # the codes the test issues are signed with it
-        ALLOWED_HOSTS=HOST,
-        DB_CONN_MAX_AGE="0",
-        KILL_ME_MARKER=str(marker),
-    )
-    process = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "tests.payments.wsgi_killed_after_commit:application",
-            "--bind",
-            f"{HOST}:{port}",
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "gunicorn.log").open("w"),
-    )
-    try:
-        _wait_until(lambda: socket.create_connection((HOST, port), timeout=1).close() or True)
+    marker = tmp_path / "worker.pid"
+    app = "tests.payments.wsgi_killed_after_commit:application"
+    with gunicorn(tmp_path, app, DB_CONN_MAX_AGE="0", KILL_ME_MARKER=str(marker)) as port:
         yield port, marker
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-def _wait_until(probe, seconds=30):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if result := probe():
-                return result
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail("the server did not get there in time")
-        time.sleep(0.1)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -109,7 +59,7 @@ def test_a_payment_whose_answer_was_lost_is_found_by_its_key(server, wallet, pos
 
     pos = threading.Thread(target=post)
     pos.start()
-    worker = int(_wait_until(lambda: marker.exists() and marker.read_text()))
+    worker = int(wait_until(lambda: marker.exists() and marker.read_text()))
     os.kill(worker, signal.SIGKILL)
     pos.join(timeout=30)
     assert "answer" not in outcome and isinstance(outcome["lost"], Exception)
@@ -117,7 +67,7 @@ def test_a_payment_whose_answer_was_lost_is_found_by_its_key(server, wallet, pos
     payment = Payment.objects.get(amount=1_200)  # committed before the worker died
     assert payment.amount == 1_200
     # The master starts a new worker; the POS asks instead of paying again.
-    status, found = _wait_until(
+    status, found = wait_until(
         lambda: _request(port, "GET", "/api/v1/payments?idempotency_key=till-7", headers=auth)
     )
     assert status == 200 and found["next"] is None
