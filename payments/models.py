@@ -196,7 +196,7 @@ class CpmCode(models.Model):
     wallet = models.ForeignKey(
         "wallets.Wallet", models.CASCADE, related_name="cpm_codes", verbose_name=_("wallet")
     )
-    nonce = models.CharField(_("nonce"), max_length=40, unique=True)
+    nonce = models.CharField(_("nonce"), max_length=40)
     created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"))
     payment = models.OneToOneField(
@@ -212,6 +212,9 @@ class CpmCode(models.Model):
         verbose_name = _("resident QR code")
         verbose_name_plural = _("resident QR codes")
         ordering = ["-created_at"]
+        # A constraint, not unique=True: no query needs the LIKE index that would add, and the
+        # consuming update (not HOT: payment is indexed) writes an entry in every index.
+        constraints = [models.UniqueConstraint(fields=["nonce"], name="cpmcode_nonce_unique")]
 
     def __str__(self):
         return self.nonce
