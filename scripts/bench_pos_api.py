@@ -372,7 +372,7 @@ def run(args, raw_keys, wallets, server_pid, pgbench_url):
     floor_request = ("GET", "/healthz", None, {})
     load(args.port, 4, 1.0, lambda: floor_request)  # let the workers warm up
     for clients in args.clients:
-        floors, pays, cpu_floor, cpu_pay, left = [], [], [0.0, 0.0], [0.0, 0.0], 0
+        floors, pays, cpu_floor, cpu_pay, left = [], [], [0.0, 0.0], [0.0, 0.0], []
         for _round in range(args.rounds):
             cpu = server_cpu_seconds(server_pid)
             floors.append(load(args.port, clients, piece, lambda: floor_request))
@@ -397,12 +397,12 @@ def run(args, raw_keys, wallets, server_pid, pgbench_url):
             add_cpu(cpu_pay, cpu, server_cpu_seconds(server_pid))
             made = Payment.objects.count() - before
             assert made == pays[-1]["statuses"].get(201, 0), (made, pays[-1]["statuses"])
-            left = min(left, len(codes)) if _round else len(codes)
+            left.append(len(codes))
             if pgbench_url and clients == PGBENCH_CLIENTS:
                 pgbench_slices.append(
                     pgbench_slice(pgbench_url, args.pgbench_seconds / args.rounds)
                 )
-        results.append((clients, summary(floors, cpu_floor), summary(pays, cpu_pay), left))
+        results.append((clients, summary(floors, cpu_floor), summary(pays, cpu_pay), min(left)))
     pgbench_tps = None
     if pgbench_slices:
         pgbench_tps = sum(p["transactions"] for p in pgbench_slices) / sum(

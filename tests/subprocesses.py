@@ -1,5 +1,7 @@
 """For tests that start real server or worker processes against the test database."""
 
+import http.client
+import json
 import os
 import signal
 import socket
@@ -68,6 +70,17 @@ def wait_until(probe, seconds=30):
         if time.monotonic() > deadline:
             pytest.fail("the server did not get there in time")
         time.sleep(0.1)
+
+
+def request_json(port, method, path, body=None, headers=None, timeout=10):
+    """One request to a server started here, on a connection of its own: status, JSON body."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
 
 
 @contextmanager

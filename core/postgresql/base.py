@@ -1,7 +1,7 @@
 """Django's PostgreSQL backend, with a health check that costs no round trip when it can't fail.
 
 CONN_HEALTH_CHECKS makes Django send `SELECT 1` before a persistent connection's first query in
-each request: on the POS API that was a third of the database round trips, and a wait for the
+each request: on the POS API that was half of the database round trips, and a wait for the
 thread each time. A connection the server or PgBouncer has ended always has something to read
 (the FATAL notice, or the end of the stream), so while there is nothing to read the connection
 is as good as the `SELECT 1` would find it, and that is checked with one poll of the socket.

@@ -2,7 +2,6 @@
 recycled, a backend terminated) costs the next POS request nothing: the health check sees it
 before use, without the `SELECT 1` it used to send (core.postgresql)."""
 
-import http.client
 import json
 
 import pytest
@@ -10,7 +9,7 @@ from django.db import connection
 
 from payments import services
 from payments.models import Payment
-from tests.subprocesses import HOST, gunicorn, wait_until
+from tests.subprocesses import gunicorn, request_json, wait_until
 
 
 @pytest.fixture
@@ -23,18 +22,9 @@ def server(tmp_path):
 
 
 def pay(port, raw_key, code, key):
-    conn = http.client.HTTPConnection(HOST, port, timeout=10)
-    try:
-        conn.request(
-            "POST",
-            "/api/v1/payments",
-            body=json.dumps({"code": code, "amount": 300}),
-            headers={"Authorization": f"Bearer {raw_key}", "Idempotency-Key": key},
-        )
-        response = conn.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        conn.close()
+    body = json.dumps({"code": code, "amount": 300})
+    headers = {"Authorization": f"Bearer {raw_key}", "Idempotency-Key": key}
+    return request_json(port, "POST", "/api/v1/payments", body, headers)
 
 
 def server_backends() -> list[int]:

@@ -11,17 +11,7 @@ import pytest
 
 from payments import services
 from payments.models import Payment
-from tests.subprocesses import HOST, gunicorn, wait_until
-
-
-def _request(port, method, path, body=None, headers=None, timeout=10):
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        conn.close()
+from tests.subprocesses import gunicorn, request_json, wait_until
 
 
 @pytest.fixture
@@ -46,7 +36,7 @@ def test_a_payment_whose_answer_was_lost_is_found_by_its_key(server, wallet, pos
 
     def post():
         try:
-            outcome["answer"] = _request(
+            outcome["answer"] = request_json(
                 port,
                 "POST",
                 "/api/v1/payments",
@@ -68,7 +58,7 @@ def test_a_payment_whose_answer_was_lost_is_found_by_its_key(server, wallet, pos
     assert payment.amount == 1_200
     # The master starts a new worker; the POS asks instead of paying again.
     status, found = wait_until(
-        lambda: _request(port, "GET", "/api/v1/payments?idempotency_key=till-7", headers=auth)
+        lambda: request_json(port, "GET", "/api/v1/payments?idempotency_key=till-7", headers=auth)
     )
     assert status == 200 and found["next"] is None
     assert [(p["number"], p["amount"]) for p in found["payments"]] == [(payment.number, 1_200)]
